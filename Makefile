@@ -49,7 +49,7 @@ CLI         := $(B)/cardstrap
 VCARD       := $(B)/cardstrap-vcard
 
 .PHONY: all check unit-tests tests install uninstall clean deps help
-all: $(CLI) $(VCARD)
+all: $(CLI) $(if $(VCARD_SRC),$(VCARD))
 
 $(B)/%.o: %.c
 	@mkdir -p $(@D)
