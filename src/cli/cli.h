@@ -109,6 +109,8 @@ const char *cli_style(FILE *f, const char *what); /* "bold", "dim", "red", "yell
 /* Human-readable tree of the model, then the diagnostics (when d != NULL). */
 void cli_print_model(FILE *f, const struct cs_model *m, bool show_secrets);
 void cli_print_diags(FILE *f, const struct cs_diags *d);
+/* The closing verdict: valid (accounts found) or INVALID (nothing would be injected). */
+void cli_print_verdict(FILE *f, const struct cs_model *m, const struct cs_diags *d);
 
 /*
  * The JSON document of `decode --json`: {"senml": [...], "objects": [...],
@@ -124,5 +126,9 @@ void cli_print_json(struct json_t *j);
 /* Subcommands, one file each. */
 extern const struct cli_cmd decode_cmd;
 extern const struct cli_cmd encode_cmd;
+extern const struct cli_cmd readers_cmd;
+extern const struct cli_cmd dump_cmd;
+extern const struct cli_cmd read_cmd;
+extern const struct cli_cmd mkcard_cmd;
 
 #endif

@@ -35,31 +35,6 @@ static int report_malformed(int err, const struct cs_errinfo *ei, const char *pa
 	return cli_exit_code(err);
 }
 
-/* The closing line a technician reads first. */
-static void print_verdict(FILE *f, const struct cs_model *m, const struct cs_diags *d)
-{
-	size_t bs = 0, servers = 0;
-
-	for (size_t oi = 0; oi < m->nobj; oi++) {
-		const struct cs_object *o = &m->obj[oi];
-
-		for (size_t i = 0; i < o->ninst; i++) {
-			if (o->id == 0 && cs_security_is_bootstrap(&o->inst[i]))
-				bs++;
-			else if (o->id == 0)
-				servers++;
-		}
-	}
-	if (d->errors)
-		fprintf(f, "%sINVALID%s: %zu error%s, %zu warning%s; this data would not be injected.\n",
-			cli_style(f, "red"), cli_style(f, "reset"), d->errors,
-			d->errors == 1 ? "" : "s", d->warnings, d->warnings == 1 ? "" : "s");
-	else
-		fprintf(f, "%svalid%s: %zu Bootstrap-Server account%s, %zu server account%s, %zu warning%s.\n",
-			cli_style(f, "green"), cli_style(f, "reset"), bs, bs == 1 ? "" : "s", servers,
-			servers == 1 ? "" : "s", d->warnings, d->warnings == 1 ? "" : "s");
-}
-
 static int decode_main(int argc, char *argv[])
 {
 	static const struct option longopts[] = { CLI_COMMON_LONGOPTS, { NULL, 0, NULL, 0 } };
@@ -105,7 +80,7 @@ static int decode_main(int argc, char *argv[])
 			cli_print_diags(stdout, &d);
 		}
 		fputc('\n', stdout);
-		print_verdict(stdout, &m, &d);
+		cli_print_verdict(stdout, &m, &d);
 	} else if (d.errors) {
 		cli_print_diags(stderr, &d);
 	}

@@ -19,6 +19,10 @@ static const struct cli_cmd version_cmd = {
 static const struct cli_cmd *const cmds[] = {
 	&decode_cmd,
 	&encode_cmd,
+	&readers_cmd,
+	&dump_cmd,
+	&read_cmd,
+	&mkcard_cmd,
 	&help_cmd,
 	&version_cmd,
 	NULL,
