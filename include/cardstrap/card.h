@@ -9,6 +9,7 @@
 #include "cardstrap/buf.h"
 #include "cardstrap/error.h"
 #include "cardstrap/pkcs15.h"
+#include "cardstrap/scp03.h"
 #include "cardstrap/transport.h"
 #include "cardstrap/uicc.h"
 
@@ -17,13 +18,21 @@
  * spec/smartcard-storage.md §1, §8): EF ICCID and EF.DIR on the basic
  * channel, then on a logical channel the PKCS#15 application, EF ODF, the
  * DODF(s) in priority order, and the EF, with VERIFY when the DODF entry
- * or the card asks for it.
+ * or the card asks for it. With SCP03 keys the commands on the logical
+ * channel after SELECT AID go through a secure channel (Core TS App. H,
+ * spec/scp03.md).
  */
 
 #define CS_CARD_MAX_ATR     33
 #define CS_CARD_MAX_DODF    8     /* dataObjects paths followed from the ODF */
 #define CS_CARD_MAX_ENTRIES 16    /* DODF entries kept in the info */
 #define CS_CARD_MAX_EF      32767 /* §6: READ BINARY offsets have 15 bits */
+
+/* What to do when the card does not offer SCP03 (CS_ERR_SCP03_UNSUPPORTED). */
+enum cs_card_scp03_mode {
+	CS_CARD_SCP03_REQUIRED = 0, /* fail */
+	CS_CARD_SCP03_OPTIONAL,     /* read in plain; cs_card_info says so */
+};
 
 struct cs_card_read_opts {
 	/* Asked for the PIN only when the card needs one (see cs_pin_fn). NULL: no PIN source. */
@@ -32,6 +41,19 @@ struct cs_card_read_opts {
 	/* Called after each chunk of an EF read longer than one chunk. */
 	cs_progress_fn progress;
 	void *progress_arg;
+	/* SCP03 key set (copied for the read, not kept); NULL: no secure channel. */
+	const struct cs_scp03_keys *scp03_keys;
+	uint8_t scp03_level; /* EXTERNAL AUTHENTICATE P1; 0 = CS_SCP03_LEVEL_LWM2M (33) */
+	enum cs_card_scp03_mode scp03_mode;
+	/* Also trace the plain APDUs of the secure channel, with t's trace hook, as "scp03". */
+	bool scp03_trace_plain;
+};
+
+/* What became of the secure channel. */
+enum cs_card_scp03 {
+	CS_CARD_SCP03_OFF = 0,     /* no keys given: plain */
+	CS_CARD_SCP03_SECURED,     /* mutual authentication done; the PKCS#15 read went wrapped */
+	CS_CARD_SCP03_NOT_OFFERED, /* optional, and the card does not offer it: read in plain */
 };
 
 /* One DODF entry as found on the card. */
@@ -63,6 +85,11 @@ struct cs_card_info {
 	bool channel_opened;
 	unsigned apdus;         /* every APDU sent */
 	unsigned apdus_channel; /* from MANAGE CHANNEL open to its close, both included */
+	enum cs_card_scp03 scp03;
+	uint8_t scp03_level;  /* SECURED: security level of EXTERNAL AUTHENTICATE */
+	uint8_t scp03_kvn;    /* SECURED: key version the card answered */
+	uint8_t scp03_i;      /* SECURED: the card's "i" parameter */
+	char scp03_note[256]; /* NOT_OFFERED: why ("card does not support SCP03 (6D00 ...)") */
 };
 
 /*
@@ -71,8 +98,18 @@ struct cs_card_info {
  *  - ATR; EF ICCID and EF.DIR on the basic channel (their absence is not
  *    an error); the first PKCS#15 application template of EF.DIR gives the
  *    AID, else the default A0 00 00 00 63 "PKCS-15";
- *  - MANAGE CHANNEL open (basic channel when refused); SELECT AID; SELECT +
- *    READ EF ODF 5031; for each DODF in ODF order: SELECT + READ, then
+ *  - MANAGE CHANNEL open (basic channel when refused); SELECT AID;
+ *  - with opts->scp03_keys: INITIALIZE UPDATE + EXTERNAL AUTHENTICATE on
+ *    that channel (cs_scp03_open through an SCP03 decorator over t, made
+ *    for this read), after which every command on the channel is wrapped
+ *    (READ BINARY chunks of 239 bytes under 33) until the wrapped MANAGE
+ *    CHANNEL close. CS_ERR_SCP03_UNSUPPORTED (the card refuses INITIALIZE
+ *    UPDATE or the level) fails the read unless CS_CARD_SCP03_OPTIONAL;
+ *    CS_ERR_SCP03_CRYPTOGRAM (wrong keys) is never retried, since cards
+ *    count failed authentications; CS_ERR_SCP03_MAC (a response MAC
+ *    mismatch) ends the read. On the basic channel the session is ended
+ *    locally only; the card keeps it until it is reset;
+ *  - SELECT + READ EF ODF 5031; for each DODF in ODF order: SELECT + READ, then
  *    cs_pkcs15_find_bootstrap; SELECT the EF (FCP size ≤ 32767), VERIFY
  *    when the entry is private/modifiable or READ BINARY answers 6982 (key
  *    reference from the FCP C6 of the EF, else the ADF, else 01; the PIN
@@ -82,7 +119,7 @@ struct cs_card_info {
  * ended, ef left empty (zeroized) and info keeps what was learnt so far.
  * Errors: CS_ERR_NO_PKCS15 (6A82 on SELECT AID / no ODF), CS_ERR_NO_BOOTSTRAP,
  * PIN errors, CS_ERR_LIMIT (EF above 32767 bytes), parse errors of ODF/DODF,
- * transport errors, mapped status words.
+ * the SCP03 errors above, transport errors, mapped status words.
  */
 int cs_card_read_bootstrap(struct cs_transport *t, const struct cs_card_read_opts *opts,
 			   struct cs_card_info *info, struct cs_buf *ef, struct cs_errinfo *ei);

@@ -8,13 +8,14 @@
 
 #include "cardstrap/buf.h"
 #include "cardstrap/error.h"
+#include "cardstrap/scp03.h"
 #include "cardstrap/transport.h"
 
 /*
  * Card image: a UICC described as a JSON document (format in
  * applet-spec/card-image.md): ATR, protocol behaviour, logical channels,
  * ICCID, the MF with its EFs (EF.DIR), ADFs by AID with their EFs and PIN
- * status template, and the PINs. cardsim serves an image APDU by APDU
+ * status template, the PINs, and the SCP03 key set. cardsim serves an image APDU by APDU
  * (smartcard-storage.md §7-§9); the image transport and cardstrap-vcard
  * put it behind struct cs_transport and the vpcd socket.
  */
@@ -78,6 +79,18 @@ struct cs_cardimg_pin {
 	unsigned max_tries;  /* 1..15 (63Cx has one nibble) */
 };
 
+#define CS_CARDIMG_SCP03_SEQ_MAX 0xFFFFFF /* the sequence counter has 3 bytes */
+
+/* The card's SCP03 key set and behaviour (card-image.md §4.7, spec/scp03.md). */
+struct cs_cardimg_scp03 {
+	struct cs_scp03_keys keys;             /* KVN, ENC, MAC, DEK */
+	uint8_t i_param;                       /* 10, 20, 40 bits only (S8); default 70 */
+	uint8_t key_div[CS_SCP03_KEY_DIV_LEN]; /* key diversification data; default 00s */
+	uint32_t seq;  /* sequence counter the next INITIALIZE UPDATE uses (i bit 10) */
+	bool required; /* the ADFs' EFs only through a session at `level` or above */
+	uint8_t level; /* security level `required` asks for; default 33 */
+};
+
 struct cs_cardimg {
 	uint8_t atr[CS_CARDIMG_MAX_ATR];
 	size_t atr_len;
@@ -92,20 +105,21 @@ struct cs_cardimg {
 	size_t n_adfs;
 	struct cs_cardimg_pin *pins;
 	size_t n_pins;
-	void *extra; /* "scp03" and "x-*" members (jansson object), kept by save */
+	struct cs_cardimg_scp03 *scp03; /* NULL: the card has no SCP03 key set */
+	void *extra;                    /* top-level "x-*" members (jansson object), kept by save */
 };
 
 /* An empty image: default ATR, T=1, 4 channels, max Le 256, MF without files. */
 int cs_cardimg_new(struct cs_cardimg **out);
 
-/* Frees img, zeroizing file contents and PINs. NULL is allowed. */
+/* Frees img, zeroizing file contents, PINs and SCP03 keys. NULL is allowed. */
 void cs_cardimg_free(struct cs_cardimg *img);
 
 /*
  * Parses a card image from JSON text (len bytes, need not be NUL-terminated).
- * Strict: unknown members are errors except "scp03" (top level) and names
- * starting with "x-" (anywhere); the message names the member and what is
- * wrong. On success *out is a new image the caller frees.
+ * Strict: unknown members are errors except names starting with "x-"
+ * (anywhere); the message names the member and what is wrong (never a key
+ * or PIN value). On success *out is a new image the caller frees.
  */
 int cs_cardimg_parse(const char *text, size_t len, struct cs_cardimg **out, struct cs_errinfo *ei);
 
@@ -173,6 +187,9 @@ struct cs_cardimg_std {
 	bool t0;
 	unsigned channels; /* 0 = 4 */
 	bool extended_length;
+	const struct cs_scp03_keys *scp03_keys; /* an SCP03 key set (copied), i 70, seq 0 */
+	bool scp03_required; /* the PKCS#15 files only through a secure channel */
+	uint8_t scp03_level; /* the level it asks for; 0 = 33 */
 };
 
 #define CS_CARDIMG_STD_ICCID      "89999000000000000015"
@@ -185,10 +202,11 @@ int cs_cardimg_build_standard(const struct cs_cardimg_std *opt, struct cs_cardim
 
 /*
  * cardsim: the APDU processor over an image (applet-spec/card-image.md §6).
- * sim borrows img, which must outlive it; PIN try counters in img are
- * counted down (they are non-volatile card state). The security state (PINs
- * verified), logical channels and selections are volatile: reset() drops
- * them as a power cycle or reset does.
+ * sim borrows img, which must outlive it; PIN try counters and the SCP03
+ * sequence counter in img are changed (they are non-volatile card state).
+ * The security state (PINs verified, SCP03 sessions), logical channels and
+ * selections are volatile: reset() drops them as a power cycle or reset
+ * does.
  */
 struct cs_cardsim;
 
@@ -208,6 +226,16 @@ int cs_cardsim_process(struct cs_cardsim *sim, const uint8_t *capdu, size_t clen
 
 /* C-APDUs processed since cs_cardsim_new (reset does not clear it). */
 unsigned long cs_cardsim_apdu_count(const struct cs_cardsim *sim);
+
+/* Responses sent with an SCP03 R-MAC since cs_cardsim_new, counted from 1. */
+unsigned long cs_cardsim_rmac_count(const struct cs_cardsim *sim);
+
+/*
+ * Fault injection for tests: flips the lowest bit of the first R-MAC byte
+ * of the nth response that carries an R-MAC (as cs_cardsim_rmac_count
+ * counts them); 0 turns it off.
+ */
+void cs_cardsim_tamper_rmac(struct cs_cardsim *sim, unsigned long nth);
 
 /*
  * A transport that serves a card image in process through cardsim; t0 and

@@ -82,28 +82,57 @@ void cli_progress(void *arg, size_t done, size_t total)
 	fflush(stderr);
 }
 
-int cli_card_read(const char *reader, const char *pin_file, struct cli_card *c,
-		  struct cs_errinfo *ei)
+bool cli_scp03_option(int c, const char *arg, struct cli_card_opts *o)
+{
+	switch (c) {
+	case OPT_SCP03_KEYS: o->scp03_keys = arg; return true;
+	case OPT_SCP03_MODE:
+		if (strcmp(arg, "required") && strcmp(arg, "optional"))
+			cli_usage_error("--scp03 is required or optional, not '%s'", arg);
+		o->scp03_mode = arg;
+		return true;
+	}
+	return false;
+}
+
+int cli_card_read_opts(const struct cli_card_opts *o, struct cli_card *c, struct cs_errinfo *ei)
 {
 	static struct cli_pin_source src;
 	struct cs_card_read_opts opts = {0};
 	struct cs_transport *t = NULL;
+	struct cs_scp03_keys keys;
 	int err;
 
 	memset(c, 0, sizeof(*c));
 	c->info.bootstrap = -1;
-	if (pin_file) {
-		err = cli_check_secret_file(pin_file, ei);
+	cs_scp03_keys_clear(&keys);
+	if (o->scp03_mode && !o->scp03_keys)
+		return cs_error(ei, CS_ERR_ARG, -1, "--scp03 %s needs the keys: --scp03-keys FILE",
+				o->scp03_mode);
+	if (o->pin_file) {
+		err = cli_check_secret_file(o->pin_file, ei);
 		if (err)
 			return err;
 	}
-	err = cs_pcsc_open(reader, &t, ei);
+	/* an unsafe or broken keys file fails before the card is touched */
+	if (o->scp03_keys) {
+		err = cs_scp03_keys_load(o->scp03_keys, &keys, ei);
+		if (err)
+			return err;
+		opts.scp03_keys = &keys;
+		opts.scp03_level = CS_SCP03_LEVEL_LWM2M;
+		opts.scp03_mode = o->scp03_mode && !strcmp(o->scp03_mode, "optional")
+					  ? CS_CARD_SCP03_OPTIONAL
+					  : CS_CARD_SCP03_REQUIRED;
+		opts.scp03_trace_plain = cli.trace && cli.verbosity >= 1;
+	}
+	err = cs_pcsc_open(o->reader, &t, ei);
 	if (err)
-		return err;
+		goto out;
 	snprintf(c->reader, sizeof(c->reader), "%s", cs_pcsc_reader_name(t));
 	if (cli.trace)
 		t->trace = cli_trace_apdu;
-	src.pin_file = pin_file;
+	src.pin_file = o->pin_file;
 	opts.get_pin = cli_get_pin;
 	opts.pin_arg = &src;
 	/* a progress line would tear the trace lines apart */
@@ -116,7 +145,20 @@ int cli_card_read(const char *reader, const char *pin_file, struct cli_card *c,
 		fputs("\r\033[K", stderr);
 	c->read = true;
 	cs_transport_destroy(t);
+	if (c->info.scp03 == CS_CARD_SCP03_NOT_OFFERED)
+		cli_warn("%s; the card was read without a secure channel (--scp03 optional)",
+			 c->info.scp03_note);
+out:
+	cs_scp03_keys_clear(&keys);
 	return err;
+}
+
+int cli_card_read(const char *reader, const char *pin_file, struct cli_card *c,
+		  struct cs_errinfo *ei)
+{
+	struct cli_card_opts o = {.reader = reader, .pin_file = pin_file};
+
+	return cli_card_read_opts(&o, c, ei);
 }
 
 void cli_card_free(struct cli_card *c)
@@ -157,6 +199,45 @@ static void print_entry(FILE *f, const struct cs_card_entry *e, bool is_bootstra
 	if (is_bootstrap)
 		fprintf(f, "  %s<- LwM2M bootstrap%s", cli_style(f, "bold"), cli_style(f, "reset"));
 	fputc('\n', f);
+}
+
+/* "33 (C-MAC, C-DEC, R-MAC, R-ENC)": the security level and what it protects (scp03.md §5). */
+static void level_text(uint8_t level, char *out, size_t n)
+{
+	static const struct {
+		uint8_t bit;
+		const char *name;
+	} bits[] = {
+		{CS_SCP03_C_MAC, "C-MAC"},
+		{CS_SCP03_C_DECRYPTION, "C-DEC"},
+		{CS_SCP03_R_MAC, "R-MAC"},
+		{CS_SCP03_R_ENCRYPTION, "R-ENC"},
+	};
+	size_t k = (size_t)snprintf(out, n, "%02X (", level);
+
+	for (size_t i = 0; i < sizeof(bits) / sizeof(bits[0]) && k < n; i++)
+		if (level & bits[i].bit)
+			k += (size_t)snprintf(out + k, n - k, "%s%s", k > 4 ? ", " : "",
+					      bits[i].name);
+	if (k < n)
+		snprintf(out + k, n - k, "%s)", level ? "" : "authentication only");
+}
+
+static void print_secure_channel(FILE *f, const struct cs_card_info *in)
+{
+	char lv[64];
+
+	switch (in->scp03) {
+	case CS_CARD_SCP03_SECURED:
+		level_text(in->scp03_level, lv, sizeof(lv));
+		fprintf(f, "Secure channel  SCP03, security level %s, KVN %02X, i %02X\n", lv,
+			in->scp03_kvn, in->scp03_i);
+		break;
+	case CS_CARD_SCP03_NOT_OFFERED:
+		fprintf(f, "Secure channel  none: %s (--scp03 optional)\n", in->scp03_note);
+		break;
+	case CS_CARD_SCP03_OFF: fprintf(f, "Secure channel  none\n"); break;
+	}
 }
 
 void cli_print_card(FILE *f, const struct cli_card *c)
@@ -218,6 +299,7 @@ void cli_print_card(FILE *f, const struct cli_card *c)
 	else
 		fprintf(f, "%-13s basic channel (MANAGE CHANNEL refused; %u APDUs)\n", "Channel",
 			in->apdus);
+	print_secure_channel(f, in);
 }
 
 static json_t *hex_json(const uint8_t *p, size_t n)
@@ -253,6 +335,26 @@ static json_t *entry_json(const struct cs_card_info *in, size_t i)
 						    : json_string(cs_card_oid_form(o->lwm2m)));
 	json_object_set_new(j, "bootstrap", json_boolean((int)i == in->bootstrap));
 	return j;
+}
+
+/* null without keys; {"protocol": "SCP03", "level": "33", ...}; or why the card was read plain. */
+static json_t *secure_channel_json(const struct cs_card_info *in)
+{
+	char lv[3], kvn[3], i[3];
+
+	switch (in->scp03) {
+	case CS_CARD_SCP03_SECURED:
+		snprintf(lv, sizeof(lv), "%02X", in->scp03_level);
+		snprintf(kvn, sizeof(kvn), "%02X", in->scp03_kvn);
+		snprintf(i, sizeof(i), "%02X", in->scp03_i);
+		return json_pack("{s:s, s:b, s:s, s:s, s:s}", "protocol", "SCP03", "secured", 1,
+				 "level", lv, "kvn", kvn, "i", i);
+	case CS_CARD_SCP03_NOT_OFFERED:
+		return json_pack("{s:n, s:b, s:s}", "protocol", "secured", 0, "note",
+				 in->scp03_note);
+	case CS_CARD_SCP03_OFF: break;
+	}
+	return json_null();
 }
 
 json_t *cli_card_json(const struct cli_card *c)
@@ -295,5 +397,6 @@ json_t *cli_card_json(const struct cli_card *c)
 	json_object_set_new(j, "channel", json_integer(in->channel));
 	json_object_set_new(j, "apdus", json_integer(in->apdus));
 	json_object_set_new(j, "apdus_channel", json_integer(in->apdus_channel));
+	json_object_set_new(j, "secure_channel", secure_channel_json(in));
 	return j;
 }

@@ -56,9 +56,10 @@ static int dump_main(int argc, char *argv[])
 		CLI_COMMON_LONGOPTS,
 		{"reader", required_argument, NULL, OPT_READER},
 		{"pin-file", required_argument, NULL, OPT_PIN_FILE},
+		CLI_SCP03_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
-	const char *reader = NULL, *pin_file = NULL;
+	struct cli_card_opts co = {0};
 	struct cli_card card;
 	struct cs_model m;
 	struct cs_diags d;
@@ -68,10 +69,10 @@ static int dump_main(int argc, char *argv[])
 
 	while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS, longopts, NULL)) != -1) {
 		if (c == OPT_READER)
-			reader = optarg;
+			co.reader = optarg;
 		else if (c == OPT_PIN_FILE)
-			pin_file = optarg;
-		else if (!cli_common_option(c))
+			co.pin_file = optarg;
+		else if (!cli_scp03_option(c, optarg, &co) && !cli_common_option(c))
 			cli_usage_error("unexpected option");
 	}
 	if (optind != argc)
@@ -80,7 +81,7 @@ static int dump_main(int argc, char *argv[])
 	cs_errinfo_clear(&ei);
 	cs_model_init(&m);
 	cs_diags_init(&d);
-	err = cli_card_read(reader, pin_file, &card, &ei);
+	err = cli_card_read_opts(&co, &card, &ei);
 	if (err) {
 		rc = report_failure(&card, err, &ei, NULL);
 		goto out;
@@ -131,12 +132,13 @@ const struct cli_cmd dump_cmd = {
 	"dump",
 	dump_main,
 	"read the bootstrap data from the card and show it",
-	"Usage: cardstrap dump [--reader R] [--pin-file F] [--json] [--trace] [--show-secrets]\n"
+	"Usage: cardstrap dump [--reader R] [--pin-file F] [--scp03-keys F [--scp03 MODE]]\n"
+	"                      [--json] [--trace] [--show-secrets]\n"
 	"\n"
 	"Reads EF LwM2M_Bootstrap from the card (EF.DIR → PKCS#15 application →\n"
 	"EF ODF → DODF → EF) and prints the ATR, the ICCID, the PKCS#15\n"
-	"application, the DODF entries, then the decoded data and the findings\n"
-	"of the validator as `cardstrap decode` prints them.\n"
+	"application, the DODF entries, the secure channel, then the decoded data\n"
+	"and the findings of the validator as `cardstrap decode` prints them.\n"
 	"\n"
 	"  --reader R       reader number (see `cardstrap readers`) or part of its\n"
 	"                   name; default: the first reader with a card\n"
@@ -144,13 +146,19 @@ const struct cli_cmd dump_cmd = {
 	"                   else $CARDSTRAP_PIN, else a prompt on the terminal.\n"
 	"                   The retry counter is read first: with one try left no\n"
 	"                   PIN is sent.\n"
+	CLI_SCP03_HELP
 	"  --json           the JSON of `decode --json` with a \"card\" object added\n"
 	"  --trace          every APDU and its answer on stderr, with timings (PIN\n"
-	"                   and file contents masked unless --show-secrets)\n"
+	"                   and file contents masked unless --show-secrets); with a\n"
+	"                   secure channel the wrapped APDUs as they went to the card,\n"
+	"                   and with -v also their plain form ([scp03])\n"
 	"  --show-secrets   print secret values\n"
 	"\n"
 	"Exit: 0 valid; 65 card data malformed or invalid; 66 no PKCS#15 application\n"
 	"or no bootstrap object; 69 pcscd not running, no reader or no card; 74 card\n"
 	"removed or communication failed; 77 PIN wrong, blocked, refused or missing,\n"
-	"or an unsafe PIN file.\n",
+	"or an unsafe PIN file.\n"
+	"SCP03: 69 the card does not support SCP03 (without --scp03 optional); 74 a\n"
+	"response MAC mismatch (nothing is kept); 77 card cryptogram mismatch (wrong\n"
+	"keys; never retried) or an unsafe keys file.\n",
 };

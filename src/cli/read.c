@@ -33,11 +33,13 @@ static int read_main(int argc, char *argv[])
 		CLI_COMMON_LONGOPTS,
 		{"reader", required_argument, NULL, OPT_READER},
 		{"pin-file", required_argument, NULL, OPT_PIN_FILE},
+		CLI_SCP03_LONGOPTS,
 		{"output", required_argument, NULL, 'o'},
 		{"hex", no_argument, NULL, OPT_HEX},
 		{NULL, 0, NULL, 0},
 	};
-	const char *reader = NULL, *pin_file = NULL, *output = NULL;
+	struct cli_card_opts co = {0};
+	const char *output = NULL;
 	struct cs_buf hex = {0};
 	const struct cs_buf *data;
 	struct cli_card card;
@@ -47,9 +49,11 @@ static int read_main(int argc, char *argv[])
 
 	while ((c = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "o:", longopts, NULL)) != -1) {
 		if (c == OPT_READER)
-			reader = optarg;
+			co.reader = optarg;
 		else if (c == OPT_PIN_FILE)
-			pin_file = optarg;
+			co.pin_file = optarg;
+		else if (cli_scp03_option(c, optarg, &co))
+			continue;
 		else if (c == 'o')
 			output = optarg;
 		else if (c == OPT_HEX)
@@ -63,7 +67,7 @@ static int read_main(int argc, char *argv[])
 		cli_usage_error("where to? use -o FILE (- for standard output)");
 
 	cs_errinfo_clear(&ei);
-	err = cli_card_read(reader, pin_file, &card, &ei);
+	err = cli_card_read_opts(&co, &card, &ei);
 	if (err) {
 		rc = cli_fail(err, &ei);
 		goto out;
@@ -98,7 +102,8 @@ const struct cli_cmd read_cmd = {
 	"read",
 	read_main,
 	"copy the card's EF LwM2M_Bootstrap into a file",
-	"Usage: cardstrap read [--reader R] [--pin-file F] [--hex] [--trace] -o FILE\n"
+	"Usage: cardstrap read [--reader R] [--pin-file F] [--scp03-keys F [--scp03 MODE]]\n"
+	"                      [--hex] [--trace] -o FILE\n"
 	"\n"
 	"Reads EF LwM2M_Bootstrap from the card as `cardstrap dump` does and writes\n"
 	"its bytes, unchanged, to FILE (mode 0600; written only when the whole\n"
@@ -109,10 +114,16 @@ const struct cli_cmd read_cmd = {
 	"  --reader R         reader number or part of its name\n"
 	"  --pin-file F       the PIN from file F (mode 0600); else $CARDSTRAP_PIN,\n"
 	"                     else a prompt on the terminal\n"
+	"  --scp03-keys F     read through an SCP03 secure channel (Core TS App. H)\n"
+	"                     with the key set in file F (mode 0600)\n"
+	"  --scp03 MODE       required (default) or optional: read a card without\n"
+	"                     SCP03 in plain, with a warning\n"
 	"  --trace            every APDU on stderr (file contents masked unless\n"
 	"                     --show-secrets)\n"
 	"\n"
 	"Exit: 0 written; 66 no PKCS#15 application or no bootstrap object; 69 pcscd\n"
 	"not running, no reader or no card; 73 cannot write FILE; 74 card removed or\n"
-	"communication failed; 77 PIN problem or unsafe PIN file.\n",
+	"communication failed (also an SCP03 response MAC mismatch: nothing is\n"
+	"written); 77 PIN problem, unsafe PIN or keys file, or SCP03 card cryptogram\n"
+	"mismatch (wrong keys); 69 also: the card does not support SCP03.\n",
 };

@@ -14,7 +14,14 @@ struct reader {
 	struct cs_card_info *info;
 	struct cs_fcp adf;
 	bool verified;
+	struct cs_transport *scp; /* SCP03 decorator over the caller's transport, or NULL */
 };
+
+/* APDUs on the wire so far: the decorator also sends some of its own. */
+static unsigned wire_apdus(const struct reader *r)
+{
+	return r->scp ? (unsigned)cs_scp03_apdus(r->scp) : r->u.apdus;
+}
 
 const char *cs_card_oid_form(enum cs_pkcs15_oid_match m)
 {
@@ -164,6 +171,37 @@ static int select_app(struct reader *r, struct cs_errinfo *ei)
 	return err;
 }
 
+/* Core TS App. H: mutual authentication right after SELECT AID, on the same logical channel. */
+static int open_secure(struct reader *r, struct cs_errinfo *ei)
+{
+	struct cs_card_info *info = r->info;
+	const struct cs_scp03_session *s;
+	struct cs_errinfo oei;
+	int err;
+
+	cs_errinfo_clear(&oei);
+	err = cs_scp03_open(r->scp, r->u.channel, &oei);
+	if (!err) {
+		s = cs_scp03_session_of(r->scp);
+		info->scp03 = CS_CARD_SCP03_SECURED;
+		info->scp03_level = s->level;
+		info->scp03_kvn = s->kvn;
+		info->scp03_i = s->i_param;
+		return 0;
+	}
+	if (err == CS_ERR_SCP03_UNSUPPORTED && r->opts->scp03_mode == CS_CARD_SCP03_OPTIONAL) {
+		info->scp03 = CS_CARD_SCP03_NOT_OFFERED;
+		snprintf(info->scp03_note, sizeof(info->scp03_note), "%s", oei.msg);
+		return 0;
+	}
+	/* no retry, whatever the error: a GP card counts failed authentications */
+	if (err == CS_ERR_SCP03_CRYPTOGRAM)
+		return cs_error(ei, err, oei.offset,
+				"%s; not tried again (a card counts failed authentications)",
+				oei.msg);
+	return cs_error(ei, err, oei.offset, "%s", oei.msg[0] ? oei.msg : cs_strerror(err));
+}
+
 /* One DODF: its entries go to info; *found is the bootstrap entry's index or -1. */
 static int read_dodf(struct reader *r, size_t d, int *found, struct cs_errinfo *ei)
 {
@@ -207,6 +245,26 @@ out:
 	return err;
 }
 
+/* The first file of the application refused: say what the secure channel may have to do with it. */
+static int odf_refused(struct reader *r, int err, struct cs_errinfo *ei)
+{
+	const struct cs_card_info *info = r->info;
+
+	if (info->scp03 != CS_CARD_SCP03_SECURED && r->u.sw == 0x6982)
+		return prefixed(ei, err,
+				"the card refuses the PKCS#15 files without a secure channel "
+				"(give --scp03-keys if it requires SCP03)");
+	if (info->scp03 == CS_CARD_SCP03_SECURED && r->u.sw == 0x6982)
+		return prefixed(ei, err,
+				"the card refuses the PKCS#15 files at this SCP03 security level");
+	/* C-MAC right (S-MAC checked by the cryptograms), decryption wrong: the ENC key */
+	if (info->scp03 == CS_CARD_SCP03_SECURED && r->u.sw == 0x6700)
+		return prefixed(ei, err,
+				"the card cannot decrypt the first command in the secure channel "
+				"(wrong SCP03 ENC key?)");
+	return err;
+}
+
 static int find_entry(struct reader *r, struct cs_errinfo *ei)
 {
 	struct cs_card_info *info = r->info;
@@ -224,6 +282,8 @@ static int find_entry(struct reader *r, struct cs_errinfo *ei)
 	if (err == CS_ERR_FILE_NOT_FOUND)
 		err = cs_error(ei, CS_ERR_NO_PKCS15, -1,
 			       "PKCS#15 application has no EF ODF (%04X on SELECT 5031)", r->u.sw);
+	if (err == CS_ERR_SECURITY_STATUS || err == CS_ERR_SW)
+		err = odf_refused(r, err, ei);
 	if (err)
 		goto out;
 	err = cs_pkcs15_parse_odf(odf.data, odf.len, info->dodf, CS_CARD_MAX_DODF, &info->ndodf,
@@ -300,6 +360,7 @@ int cs_card_read_bootstrap(struct cs_transport *t, const struct cs_card_read_opt
 			   struct cs_card_info *info, struct cs_buf *ef, struct cs_errinfo *ei)
 {
 	static const struct cs_card_read_opts no_opts;
+	struct cs_transport *io = t;
 	struct reader r;
 	struct cs_errinfo close_ei;
 	unsigned channel_start;
@@ -314,38 +375,65 @@ int cs_card_read_bootstrap(struct cs_transport *t, const struct cs_card_read_opt
 	memset(&r, 0, sizeof(r));
 	r.opts = opts ? opts : &no_opts;
 	r.info = info;
-	cs_uicc_init(&r.u, t);
+	if (r.opts->scp03_keys) {
+		/* the decorator sits between uicc and t, for this read only */
+		err = cs_scp03_transport_new(
+			t, r.opts->scp03_keys,
+			r.opts->scp03_level ? r.opts->scp03_level : CS_SCP03_LEVEL_LWM2M,
+			CS_SCP03_BORROW_INNER |
+				(r.opts->scp03_trace_plain ? CS_SCP03_TRACE_PLAIN : 0),
+			&r.scp, ei);
+		if (err)
+			return err;
+		io = r.scp;
+	}
+	cs_uicc_init(&r.u, io);
 
-	err = cs_transport_begin(t, ei);
+	err = cs_transport_begin(io, ei);
 	if (err)
-		return err;
+		goto out;
 	atr_len = sizeof(info->atr);
-	if (!cs_transport_atr(t, info->atr, &atr_len))
+	if (!cs_transport_atr(io, info->atr, &atr_len))
 		info->atr_len = atr_len;
 
 	err = read_basic(&r, ei);
 	if (err)
 		goto end;
-	channel_start = r.u.apdus;
+	channel_start = wire_apdus(&r);
 	/* G.2: the PKCS#15 application is selected on a logical channel */
 	err = cs_uicc_open_channel(&r.u, ei);
 	info->channel = r.u.channel;
 	info->channel_opened = r.u.channel_open;
 	if (!err)
 		err = select_app(&r, ei);
+	if (!err && r.scp)
+		err = open_secure(&r, ei);
 	if (!err)
 		err = find_entry(&r, ei);
 	if (!err)
 		err = read_ef(&r, ef, ei);
 	if (r.u.channel_open) {
+		/* wrapped while the session is open; in plain after a failure */
 		cerr = cs_uicc_close_channel(&r.u, err ? &close_ei : ei);
 		if (!err)
 			err = cerr;
 	}
-	info->apdus_channel = r.u.apdus - channel_start;
+	if (r.scp)
+		cs_scp03_close(r.scp);
+	/* scp03.md §10: on any MAC failure abort, close the channel, discard everything read */
+	if (err == CS_ERR_SCP03_MAC && ei) {
+		char old[sizeof(ei->msg)];
+
+		memcpy(old, ei->msg, sizeof(old));
+		cs_error(ei, err, ei->offset,
+			 "SCP03 %s; the read was abandoned and nothing read is kept", old);
+	}
+	info->apdus_channel = wire_apdus(&r) - channel_start;
 end:
-	cs_transport_end(t);
-	info->apdus = r.u.apdus;
+	cs_transport_end(io);
+	info->apdus = wire_apdus(&r);
+out:
+	cs_transport_destroy(r.scp);
 	if (err)
 		cs_buf_free(ef);
 	return err;

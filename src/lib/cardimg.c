@@ -173,6 +173,7 @@ void cs_cardimg_free(struct cs_cardimg *img)
 		df_clear(&img->adfs[i]);
 	free(img->adfs);
 	cs_free_secret(img->pins, img->n_pins * sizeof(*img->pins));
+	cs_free_secret(img->scp03, sizeof(*img->scp03));
 	json_decref(img->extra);
 	cs_free_secret(img, sizeof(*img));
 }
@@ -324,7 +325,7 @@ static const char *json_kind(const json_t *v)
 	return "?";
 }
 
-static int check_members(const json_t *obj, const char *where, const char *const *allowed, bool top,
+static int check_members(const json_t *obj, const char *where, const char *const *allowed,
 			 struct cs_errinfo *ei)
 {
 	const char *key;
@@ -333,7 +334,7 @@ static int check_members(const json_t *obj, const char *where, const char *const
 
 	json_object_foreach((json_t *)obj, key, v)
 	{
-		bool ok = strncmp(key, "x-", 2) == 0 || (top && strcmp(key, "scp03") == 0);
+		bool ok = strncmp(key, "x-", 2) == 0;
 
 		for (i = 0; !ok && allowed[i]; i++)
 			ok = strcmp(key, allowed[i]) == 0;
@@ -618,7 +619,7 @@ static int parse_ef(const json_t *o, const char *where, struct cs_cardimg_ef *ef
 
 	err = want_object(o, where, ei);
 	if (!err)
-		err = check_members(o, where, EF_MEMBERS, false, ei);
+		err = check_members(o, where, EF_MEMBERS, ei);
 	if (!err)
 		err = get_fid(o, "fid", where, true, &ef->fid, NULL, ei);
 	if (!err)
@@ -684,7 +685,7 @@ static int parse_pin_status(const json_t *o, const char *where, struct cs_cardim
 		item(w, where, "pin_status", i);
 		err = want_object(e, w, ei);
 		if (!err)
-			err = check_members(e, w, members, false, ei);
+			err = check_members(e, w, members, ei);
 		if (!err)
 			err = get_key_ref(e, "key_ref", w, &ps->key_ref, ei);
 		if (!err)
@@ -739,7 +740,7 @@ static int parse_adf(const json_t *o, const char *where, struct cs_cardimg_df *a
 
 	err = want_object(o, where, ei);
 	if (!err)
-		err = check_members(o, where, members, false, ei);
+		err = check_members(o, where, members, ei);
 	if (!err)
 		err = get_hex(o, "aid", where, true, 5, CS_CARDIMG_MAX_AID, &b, NULL, ei);
 	if (!err) {
@@ -770,7 +771,7 @@ static int parse_pin(const json_t *o, const char *where, struct cs_cardimg_pin *
 
 	err = want_object(o, where, ei);
 	if (!err)
-		err = check_members(o, where, members, false, ei);
+		err = check_members(o, where, members, ei);
 	if (!err)
 		err = get_key_ref(o, "key_ref", where, &pin->key_ref, ei);
 	if (!err)
@@ -985,7 +986,107 @@ out:
 
 static const char *const TOP_MEMBERS[] = {
 	"format", "version", "description", "atr",  "protocol", "channels", "extended_length",
-	"max_le", "iccid",   "mf",          "adfs", "pins",     NULL};
+	"max_le", "iccid",   "mf",          "adfs", "pins",     "scp03",    NULL};
+
+/* A key of the scp03 member; messages never quote its characters. */
+static int get_key(const json_t *o, const char *key, bool required, struct cs_buf *out,
+		   bool *present, struct cs_errinfo *ei)
+{
+	const char *s;
+	char w[WHERE_MAX];
+	int err = get_str(o, key, "scp03", required, &s, ei);
+
+	if (present)
+		*present = s != NULL;
+	if (err || !s)
+		return err;
+	sub(w, "scp03", key);
+	if (cs_hex_decode(s, strlen(s), out, NULL) != 0)
+		return bad(ei, CS_ERR_MALFORMED, w, "not hex");
+	if (out->len != 16 && out->len != 24 && out->len != 32)
+		return bad(ei, CS_ERR_RANGE, w, "%zu bytes; AES keys are 16, 24 or 32", out->len);
+	return 0;
+}
+
+/* One hex byte member ("33"); *val keeps its default when absent. */
+static int get_byte(const json_t *o, const char *key, const char *where, uint8_t *val,
+		    struct cs_errinfo *ei)
+{
+	struct cs_buf b = {0};
+	int err = get_hex(o, key, where, false, 1, 1, &b, NULL, ei);
+
+	if (!err && b.len == 1)
+		*val = b.data[0];
+	cs_buf_free(&b);
+	return err;
+}
+
+static int parse_scp03(const json_t *o, struct cs_cardimg *img, struct cs_errinfo *ei)
+{
+	static const char *const members[] = {"kvn",     "enc", "mac",      "dek",   "i",
+					      "key_div", "seq", "required", "level", NULL};
+	struct cs_cardimg_scp03 *sc;
+	struct cs_buf enc = {0}, mac = {0}, dek = {0}, div = {0};
+	unsigned long seq = 0;
+	bool has_dek = false, has_div = false;
+	uint8_t kvn = 0;
+	int err;
+
+	err = want_object(o, "scp03", ei);
+	if (!err)
+		err = check_members(o, "scp03", members, ei);
+	if (err)
+		return err;
+	sc = calloc(1, sizeof(*sc));
+	if (!sc)
+		return CS_ERR_NOMEM;
+	img->scp03 = sc;
+	sc->i_param = 0x70;
+	sc->level = CS_SCP03_LEVEL_LWM2M;
+	err = get_byte(o, "kvn", "scp03", &kvn, ei);
+	if (!err)
+		err = get_key(o, "enc", true, &enc, NULL, ei);
+	if (!err)
+		err = get_key(o, "mac", true, &mac, NULL, ei);
+	if (!err)
+		err = get_key(o, "dek", false, &dek, &has_dek, ei);
+	if (!err && (mac.len != enc.len || (has_dek && dek.len != enc.len)))
+		err = bad(ei, CS_ERR_RANGE, "scp03", "enc, mac and dek must have one length");
+	if (!err)
+		err = cs_scp03_keys_set(&sc->keys, kvn, enc.data, mac.data,
+					has_dek ? dek.data : NULL, enc.len, NULL);
+	if (!err)
+		err = get_byte(o, "i", "scp03", &sc->i_param, ei);
+	/* scp03.md §3: S8 mode only; 10 pseudo-random challenge, 20 R-MAC, 40 R-ENC */
+	if (!err && (sc->i_param & ~0x70))
+		err = bad(ei, CS_ERR_UNSUPPORTED, "scp03.i",
+			  "%02X: only the bits 10, 20 and 40 are supported (S8 mode)", sc->i_param);
+	if (!err)
+		err = get_hex(o, "key_div", "scp03", false, CS_SCP03_KEY_DIV_LEN,
+			      CS_SCP03_KEY_DIV_LEN, &div, &has_div, ei);
+	if (!err && has_div)
+		memcpy(sc->key_div, div.data, CS_SCP03_KEY_DIV_LEN);
+	if (!err)
+		err = get_uint(o, "seq", "scp03", 0, CS_CARDIMG_SCP03_SEQ_MAX, &seq, NULL, ei);
+	sc->seq = (uint32_t)seq;
+	if (!err)
+		err = get_bool(o, "required", "scp03", &sc->required, NULL, ei);
+	if (!err)
+		err = get_byte(o, "level", "scp03", &sc->level, ei);
+	if (!err && (!cs_scp03_level_valid(sc->level) || sc->level == 0))
+		err = bad(ei, CS_ERR_RANGE, "scp03.level", "%02X is not one of 01 03 11 13 33",
+			  sc->level);
+	if (!err && (((sc->level & CS_SCP03_R_MAC) && !(sc->i_param & CS_SCP03_I_R_MAC)) ||
+		     ((sc->level & CS_SCP03_R_ENCRYPTION) && !(sc->i_param & CS_SCP03_I_R_ENC))))
+		err = bad(ei, CS_ERR_RANGE, "scp03.level",
+			  "%02X needs R-MAC/R-ENC, which i %02X does not offer", sc->level,
+			  sc->i_param);
+	cs_buf_free(&enc);
+	cs_buf_free(&mac);
+	cs_buf_free(&dek);
+	cs_buf_free(&div);
+	return err;
+}
 
 static int parse_root(const json_t *root, struct cs_cardimg *img, struct cs_errinfo *ei)
 {
@@ -1001,7 +1102,7 @@ static int parse_root(const json_t *root, struct cs_cardimg *img, struct cs_erri
 	if (!json_is_object(root))
 		return bad(ei, CS_ERR_MALFORMED, "top level", "expected an object, got %s",
 			   json_kind(root));
-	err = check_members(root, "", TOP_MEMBERS, true, ei);
+	err = check_members(root, "", TOP_MEMBERS, ei);
 	if (!err)
 		err = get_str(root, "format", "", true, &s, ei);
 	if (!err && strcmp(s, FORMAT_NAME) != 0)
@@ -1036,7 +1137,7 @@ static int parse_root(const json_t *root, struct cs_cardimg *img, struct cs_erri
 	if (mf) {
 		err = want_object(mf, "mf", ei);
 		if (!err)
-			err = check_members(mf, "mf", mf_members, false, ei);
+			err = check_members(mf, "mf", mf_members, ei);
 		if (!err)
 			err = parse_pin_status(mf, "mf", &img->mf, ei);
 		if (!err)
@@ -1077,13 +1178,19 @@ static int parse_root(const json_t *root, struct cs_cardimg *img, struct cs_erri
 		if (err)
 			return err;
 	}
+	e = json_object_get(root, "scp03");
+	if (e) {
+		err = parse_scp03(e, img, ei);
+		if (err)
+			return err;
+	}
 	err = cross_check(img, ei);
 	if (err)
 		return err;
 
 	json_object_foreach((json_t *)root, key, e)
 	{
-		if (strcmp(key, "scp03") != 0 && strncmp(key, "x-", 2) != 0)
+		if (strncmp(key, "x-", 2) != 0)
 			continue;
 		if (!img->extra)
 			img->extra = json_object();
@@ -1268,6 +1375,30 @@ static void df_json(json_t *o, const struct cs_cardimg_df *df, bool *ok)
 	put(o, "files", files, ok);
 }
 
+static json_t *byte_json(uint8_t b)
+{
+	return hex_json(&b, 1);
+}
+
+static json_t *scp03_json(const struct cs_cardimg_scp03 *sc, bool *ok)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	put(o, "kvn", byte_json(sc->keys.kvn), ok);
+	put(o, "enc", hex_json(sc->keys.enc, sc->keys.len), ok);
+	put(o, "mac", hex_json(sc->keys.mac, sc->keys.len), ok);
+	if (sc->keys.has_dek)
+		put(o, "dek", hex_json(sc->keys.dek, sc->keys.len), ok);
+	put(o, "i", byte_json(sc->i_param), ok);
+	put(o, "key_div", hex_json(sc->key_div, sizeof(sc->key_div)), ok);
+	put(o, "seq", json_integer(sc->seq), ok);
+	put(o, "required", json_boolean(sc->required), ok);
+	put(o, "level", byte_json(sc->level), ok);
+	return o;
+}
+
 static json_t *image_json(const struct cs_cardimg *img)
 {
 	json_t *root = json_object(), *mf, *adfs, *pins, *v;
@@ -1329,6 +1460,8 @@ static json_t *image_json(const struct cs_cardimg *img)
 		append(pins, o, &ok);
 	}
 	put(root, "pins", pins, &ok);
+	if (img->scp03)
+		put(root, "scp03", scp03_json(img->scp03, &ok), &ok);
 	if (img->extra)
 		json_object_foreach((json_t *)img->extra, key, v)
 			put(root, key, json_incref(v), &ok);
@@ -1561,6 +1694,16 @@ int cs_cardimg_build_standard(const struct cs_cardimg_std *opt, struct cs_cardim
 	if (opt->channels > CS_CARDIMG_MAX_CHANNELS)
 		return cs_error(ei, CS_ERR_RANGE, -1, "standard card: %u channels, at most %d",
 				opt->channels, CS_CARDIMG_MAX_CHANNELS);
+	if (opt->scp03_keys && (opt->scp03_keys->len != 16 && opt->scp03_keys->len != 24 &&
+				opt->scp03_keys->len != 32))
+		return cs_error(ei, CS_ERR_ARG, -1, "standard card: no SCP03 key set");
+	if ((opt->scp03_required || opt->scp03_level) && !opt->scp03_keys)
+		return cs_error(ei, CS_ERR_ARG, -1,
+				"standard card: an SCP03 requirement needs SCP03 keys");
+	if (opt->scp03_level && (!cs_scp03_level_valid(opt->scp03_level)))
+		return cs_error(ei, CS_ERR_RANGE, -1,
+				"standard card: SCP03 level %02X is not one of 01 03 11 13 33",
+				opt->scp03_level);
 
 	err = cs_cardimg_new(&img);
 	if (err)
@@ -1576,6 +1719,18 @@ int cs_cardimg_build_standard(const struct cs_cardimg_std *opt, struct cs_cardim
 	err = build_mf(img, ei);
 	if (!err)
 		err = build_adf(img, opt, pin_ref, ei);
+	if (!err && opt->scp03_keys) {
+		img->scp03 = calloc(1, sizeof(*img->scp03));
+		if (!img->scp03) {
+			err = cs_error(ei, CS_ERR_NOMEM, -1, "standard card: out of memory");
+		} else {
+			img->scp03->keys = *opt->scp03_keys;
+			img->scp03->i_param = 0x70;
+			img->scp03->required = opt->scp03_required;
+			img->scp03->level =
+				opt->scp03_level ? opt->scp03_level : CS_SCP03_LEVEL_LWM2M;
+		}
+	}
 	if (!err && opt->pin) {
 		pin = img_add_pin(img);
 		if (!pin) {

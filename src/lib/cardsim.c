@@ -3,12 +3,15 @@
 #include <string.h>
 
 #include "cardstrap/cardimg.h"
+#include "cardstrap/scp03.h"
 
 /*
  * The card side of smartcard-storage.md §7-§9 (TS 102 221 / ISO 7816-4
  * subset): MANAGE CHANNEL, SELECT, READ BINARY, READ RECORD, VERIFY,
- * GET RESPONSE. Every handler returns the status word; response data goes
- * to sim->out.
+ * GET RESPONSE, and the SCP03 secure channel of scp03.md (INITIALIZE
+ * UPDATE, EXTERNAL AUTHENTICATE, wrapped commands) with one session per
+ * logical channel. Every handler returns the status word; response data
+ * goes to sim->out.
  */
 
 #define SW_OK           0x9000
@@ -30,6 +33,13 @@
 #define SW_OFFSET       0x6B00 /* wrong parameters P1-P2: offset outside the EF */
 #define SW_INS          0x6D00
 #define SW_CLA          0x6E00
+#define SW_TECHNICAL    0x6F00
+
+#define INS_INIT_UPDATE  0x50
+#define INS_EXT_AUTH     0x82
+#define INS_MANAGE_CHAN  0x70
+#define INS_GET_RESPONSE 0xC0
+#define PENDING_MAX      512 /* a wrapped answer: 256 data + padding + R-MAC */
 
 struct channel {
 	bool open;
@@ -41,14 +51,19 @@ struct channel {
 struct cs_cardsim {
 	struct cs_cardimg *img;
 	struct channel ch[CS_CARDIMG_MAX_CHANNELS];
+	struct cs_scp03_session scp[CS_CARDIMG_MAX_CHANNELS]; /* SCP03 session per channel */
 	bool *verified; /* per img->pins[i], this card session */
 	size_t n_verified;
-	uint8_t pending[256]; /* response data left for GET RESPONSE */
+	uint8_t pending[PENDING_MAX]; /* response data left for GET RESPONSE */
 	size_t pending_len;
-	int pending_ch; /* channel it belongs to, -1 when none */
-	uint8_t *out;   /* response data of the APDU being processed */
+	uint16_t pending_sw; /* SW once it is all given (a wrapped answer's own SW) */
+	int pending_ch;      /* channel it belongs to, -1 when none */
+	uint8_t *out;        /* response data of the APDU being processed */
 	size_t out_len;
 	unsigned long count;
+	bool sm;       /* the command being processed came wrapped */
+	size_t sm_cap; /* most plain response data a wrapped answer holds */
+	unsigned long rmacs, tamper_rmac;
 };
 
 struct apdu {
@@ -60,6 +75,8 @@ struct apdu {
 	size_t ne;
 	bool extended;
 	unsigned chan;
+	bool gp; /* GlobalPlatform class (8x, Cx-Ex) */
+	bool sm; /* secure messaging indicated in CLA */
 };
 
 /* Result of a file lookup: a DF (ef NULL) or an EF and its parent DF. */
@@ -103,8 +120,7 @@ void cs_cardsim_free(struct cs_cardsim *sim)
 		return;
 	cs_free_secret(sim->out, OUT_MAX);
 	free(sim->verified);
-	cs_zeroize(sim->pending, sizeof(sim->pending));
-	free(sim);
+	cs_free_secret(sim, sizeof(*sim));
 }
 
 void cs_cardsim_reset(struct cs_cardsim *sim)
@@ -114,6 +130,7 @@ void cs_cardsim_reset(struct cs_cardsim *sim)
 	if (!sim)
 		return;
 	memset(sim->ch, 0, sizeof(sim->ch));
+	cs_zeroize(sim->scp, sizeof(sim->scp));
 	/* vpcd.md §4.2.3: after power on or reset the basic channel has the MF selected */
 	sim->ch[0].open = true;
 	sim->ch[0].df = &sim->img->mf;
@@ -122,6 +139,7 @@ void cs_cardsim_reset(struct cs_cardsim *sim)
 	cs_zeroize(sim->pending, sizeof(sim->pending));
 	sim->pending_len = 0;
 	sim->pending_ch = -1;
+	sim->sm = false;
 }
 
 unsigned long cs_cardsim_apdu_count(const struct cs_cardsim *sim)
@@ -129,28 +147,53 @@ unsigned long cs_cardsim_apdu_count(const struct cs_cardsim *sim)
 	return sim ? sim->count : 0;
 }
 
+unsigned long cs_cardsim_rmac_count(const struct cs_cardsim *sim)
+{
+	return sim ? sim->rmacs : 0;
+}
+
+void cs_cardsim_tamper_rmac(struct cs_cardsim *sim, unsigned long nth)
+{
+	if (sim)
+		sim->tamper_rmac = nth;
+}
+
 /* ---- parsing ---- */
 
-/* §8.1 class byte: channel in b2..b1 (0x) or b4..b1 + 4 (4x); no SM, no chaining here. */
-static uint16_t parse_cla(uint8_t cla, unsigned *chan)
+/*
+ * §8.1 class byte: channel in b2..b1 (0x, 8x) or b4..b1 + 4 (4x, Cx). The
+ * GP class (8x, Cx/Ex) and secure messaging (b4..b3 = 01, or b6 in the
+ * further form: scp03.md §6) only on a card with SCP03; no chaining.
+ */
+static uint16_t parse_cla(const struct cs_cardsim *sim, struct apdu *a)
 {
-	if ((cla & 0xE0) == 0x00) {
-		if (cla & 0x10)
+	uint8_t cla = a->cla, low = cla & 0x7F;
+	bool scp03 = sim->img->scp03 != NULL;
+
+	a->gp = (cla & 0x80) != 0;
+	a->sm = false;
+	/* A0-BF are proprietary (GSM A0), not GlobalPlatform */
+	if (a->gp && (!scp03 || (cla & 0x60) == 0x20 || cla == 0xFF))
+		return SW_CLA;
+	if ((low & 0x60) == 0x00) {
+		if (low & 0x10)
 			return SW_CHAINING;
-		if (cla & 0x0C)
+		if ((low & 0x0C) == 0x04)
+			a->sm = true;
+		else if (low & 0x0C)
 			return SW_SM;
-		*chan = cla & 0x03;
-		return 0;
-	}
-	if ((cla & 0xC0) == 0x40) {
-		if (cla & 0x10)
+		a->chan = low & 0x03;
+	} else if (low & 0x40) {
+		if (low & 0x10)
 			return SW_CHAINING;
-		if (cla & 0x20)
-			return SW_SM;
-		*chan = 4u + (cla & 0x0F);
-		return 0;
+		a->sm = (low & 0x20) != 0;
+		a->chan = 4u + (low & 0x0F);
+	} else {
+		return SW_CLA;
 	}
-	return SW_CLA;
+	if (a->sm && !scp03)
+		return SW_SM;
+	return 0;
 }
 
 /* ISO 7816-3 §12.1.3 cases 1, 2S/E, 3S/E, 4S/E; false when the lengths do not add up. */
@@ -227,6 +270,10 @@ static bool want(const struct cs_cardsim *sim, const struct apdu *a, size_t *ne)
 {
 	size_t max = sim->img->max_le;
 
+	/* a wrapped answer must fit a short R-APDU (scp03.md §7 design note) */
+	if (sim->sm && max > sim->sm_cap)
+		max = sim->sm_cap;
+
 	if (a->le_max) {
 		*ne = a->ne < max ? a->ne : max;
 		return true;
@@ -242,6 +289,22 @@ static uint16_t sw61(size_t n)
 	return (uint16_t)(0x6100 | (n & 0xFF));
 }
 
+/* T=0 procedure bytes (61xx, 6Cxx) apply to what goes over the wire, not to a wrapped command. */
+static bool t0_now(const struct cs_cardsim *sim)
+{
+	return sim->img->t0 && !sim->sm;
+}
+
+/* Keeps n bytes for GET RESPONSE on channel ch, then sw; announces them with 61xx. */
+static uint16_t keep(struct cs_cardsim *sim, unsigned ch, const uint8_t *d, size_t n, uint16_t sw)
+{
+	memmove(sim->pending, d, n);
+	sim->pending_len = n;
+	sim->pending_sw = sw;
+	sim->pending_ch = (int)ch;
+	return sw61(n);
+}
+
 /*
  * Data of a case-4 command (SELECT with FCP). T=0 (§8.3): kept for GET
  * RESPONSE, announced with 61xx. T=1: returned up to Ne, the rest left
@@ -253,24 +316,30 @@ static uint16_t give_case4(struct cs_cardsim *sim, const struct apdu *a, const u
 
 	if (n == 0 || n > sizeof(sim->pending))
 		return SW_OK;
-	if (sim->img->t0) {
-		memcpy(sim->pending, d, n);
-		sim->pending_len = n;
-		sim->pending_ch = (int)a->chan;
-		return sw61(n);
-	}
+	if (t0_now(sim))
+		return keep(sim, a->chan, d, n, SW_OK);
 	if (!a->has_le)
 		return SW_OK;
 	ne = a->ne < sim->img->max_le ? a->ne : sim->img->max_le;
-	if (ne >= n) {
+	/* the answer to a wrapped command is wrapped whole, never split by 61xx */
+	if (ne >= n || sim->sm) {
 		emit(sim, d, n);
 		return SW_OK;
 	}
 	emit(sim, d, ne);
-	memcpy(sim->pending, d + ne, n - ne);
-	sim->pending_len = n - ne;
-	sim->pending_ch = (int)a->chan;
-	return sw61(n - ne);
+	return keep(sim, a->chan, d + ne, n - ne, SW_OK);
+}
+
+/* SCP03 `required` (card-image.md §4.7): the EFs of an ADF only through a session at the level. */
+static bool scp03_allows(const struct cs_cardsim *sim, const struct apdu *a,
+			 const struct cs_cardimg_df *parent)
+{
+	const struct cs_cardimg_scp03 *sc = sim->img->scp03;
+	const struct cs_scp03_session *s = &sim->scp[a->chan];
+
+	if (!sc || !sc->required || parent == &sim->img->mf)
+		return true;
+	return sim->sm && s->state == CS_SCP03_OPEN && (s->level & sc->level) == sc->level;
 }
 
 static int pin_index(const struct cs_cardsim *sim, uint8_t ref)
@@ -495,6 +564,8 @@ static uint16_t cmd_select(struct cs_cardsim *sim, const struct apdu *a)
 	}
 	if (!found)
 		return SW_NOT_FOUND;
+	if (res.ef && !scp03_allows(sim, a, res.df))
+		return SW_SECURITY;
 
 	ch->df = res.df;
 	ch->ef = res.ef;
@@ -526,6 +597,8 @@ static uint16_t cmd_read_binary(struct cs_cardsim *sim, const struct apdu *a)
 		ef = ef_by_sfi(ch->df, a->p1 & 0x1F);
 		if (!ef)
 			return SW_NOT_FOUND;
+		if (!scp03_allows(sim, a, ch->df))
+			return SW_SECURITY;
 		ch->ef = ef;
 		off = a->p2;
 	} else {
@@ -534,6 +607,8 @@ static uint16_t cmd_read_binary(struct cs_cardsim *sim, const struct apdu *a)
 			return SW_NO_EF;
 		off = (size_t)a->p1 << 8 | a->p2;
 	}
+	if (!scp03_allows(sim, a, ch->df))
+		return SW_SECURITY;
 	if (ef->structure != CS_EF_TRANSPARENT)
 		return SW_STRUCTURE;
 	if (!readable(sim, ef))
@@ -543,12 +618,15 @@ static uint16_t cmd_read_binary(struct cs_cardsim *sim, const struct apdu *a)
 	if (!want(sim, a, &ne))
 		return SW_WRONG_LENGTH;
 	rem = ef->len - off;
+	/* wrapped, Le 00 (none over T=0): what is there, up to what a wrapped answer holds */
+	if (sim->sm && a->le_max && ne > rem)
+		ne = rem;
 	if (ne <= rem) {
 		emit(sim, ef->data + off, ne);
 		return SW_OK;
 	}
 	/* §8.3/§8.4: T=0 tells the exact length, T=1 gives what is left with a warning */
-	if (sim->img->t0 && rem <= 0xFF)
+	if (t0_now(sim) && rem <= 0xFF)
 		return (uint16_t)(0x6C00 | rem);
 	emit(sim, ef->data + off, rem);
 	return SW_EOF;
@@ -570,12 +648,16 @@ static uint16_t cmd_read_record(struct cs_cardsim *sim, const struct apdu *a)
 		ef = ef_by_sfi(ch->df, sfi);
 		if (!ef)
 			return SW_NOT_FOUND;
+		if (!scp03_allows(sim, a, ch->df))
+			return SW_SECURITY;
 		ch->ef = ef;
 	} else {
 		ef = ch->ef;
 		if (!ef)
 			return SW_NO_EF;
 	}
+	if (!scp03_allows(sim, a, ch->df))
+		return SW_SECURITY;
 	if (ef->structure != CS_EF_LINEAR_FIXED)
 		return SW_STRUCTURE;
 	if (!readable(sim, ef))
@@ -587,7 +669,7 @@ static uint16_t cmd_read_record(struct cs_cardsim *sim, const struct apdu *a)
 	rl = ef->record_len;
 	if (a->le_max)
 		ne = rl;
-	if (ne < rl || (ne > rl && sim->img->t0))
+	if (ne < rl || (ne > rl && t0_now(sim)))
 		return (uint16_t)(0x6C00 | rl);
 	emit(sim, ef->data + (size_t)(a->p1 - 1) * rl, rl);
 	return ne > rl ? SW_EOF : SW_OK;
@@ -654,6 +736,8 @@ static void channel_open(struct cs_cardsim *sim, unsigned from, unsigned n)
 		*ch = sim->ch[from];
 	}
 	ch->open = true;
+	/* a new channel starts without a secure channel session (the issuing one keeps its own) */
+	cs_scp03_session_clear(&sim->scp[n]);
 }
 
 static uint16_t cmd_manage_channel(struct cs_cardsim *sim, const struct apdu *a)
@@ -696,6 +780,9 @@ static uint16_t cmd_manage_channel(struct cs_cardsim *sim, const struct apdu *a)
 		if (n >= sim->img->channels || !sim->ch[n].open)
 			return SW_CHANNEL;
 		memset(&sim->ch[n], 0, sizeof(sim->ch[n]));
+		/* its session ends too; a wrapped close is answered first (secure_command) */
+		if (!sim->sm || n != a->chan)
+			cs_scp03_session_clear(&sim->scp[n]);
 		return SW_OK;
 	}
 	return SW_P1P2;
@@ -723,44 +810,207 @@ static uint16_t cmd_get_response(struct cs_cardsim *sim, const struct apdu *a)
 	if (sim->pending_len)
 		return sw61(sim->pending_len);
 	sim->pending_ch = -1;
-	return SW_OK;
+	return sim->pending_sw;
+}
+
+/* ---- SCP03 (scp03.md) ---- */
+
+/* INITIALIZE UPDATE (§3): a new session on the command's channel with the image's key set. */
+static uint16_t cmd_init_update(struct cs_cardsim *sim, const struct apdu *a, const uint8_t *c,
+				size_t n)
+{
+	struct cs_cardimg_scp03 *sc = sim->img->scp03;
+	struct cs_scp03_session *s = &sim->scp[a->chan];
+	const struct cs_cardimg_df *adf = sim->ch[a->chan].adf;
+	struct cs_scp03_card_params p;
+	uint8_t rsp[CS_SCP03_INIT_UPDATE_RSP_MAX];
+	size_t rlen = sizeof(rsp);
+	uint16_t sw = SW_TECHNICAL;
+	bool counter = (sc->i_param & CS_SCP03_I_PSEUDO_RANDOM) != 0;
+	int err;
+
+	memset(&p, 0, sizeof(p));
+	memcpy(p.key_div, sc->key_div, sizeof(p.key_div));
+	p.i_param = sc->i_param;
+	if (counter) {
+		/* every pseudo-random challenge needs a new counter value: none left, no session */
+		if (sc->seq > CS_CARDIMG_SCP03_SEQ_MAX) {
+			cs_scp03_session_clear(s);
+			return SW_CONDITIONS;
+		}
+		p.seq[0] = (uint8_t)(sc->seq >> 16);
+		p.seq[1] = (uint8_t)(sc->seq >> 8);
+		p.seq[2] = (uint8_t)sc->seq;
+		err = cs_scp03_card_challenge(&sc->keys, p.seq, adf ? adf->aid : NULL,
+					      adf ? adf->aid_len : 0, p.card_challenge);
+	} else {
+		err = cs_scp03_random(p.card_challenge, sizeof(p.card_challenge), NULL);
+	}
+	if (!err)
+		err = cs_scp03_card_init_update(s, &sc->keys, &p, c, n, rsp, &rlen, &sw, NULL);
+	cs_zeroize(&p, sizeof(p));
+	if (err) {
+		cs_scp03_session_clear(s);
+		return sw;
+	}
+	if (counter)
+		sc->seq++;
+	sw = give_case4(sim, a, rsp, rlen);
+	cs_zeroize(rsp, sizeof(rsp));
+	return sw;
+}
+
+static uint16_t gp_command(struct cs_cardsim *sim, const struct apdu *a, const uint8_t *c, size_t n)
+{
+	uint16_t sw = SW_TECHNICAL;
+
+	switch (a->ins) {
+	case INS_INIT_UPDATE: return cmd_init_update(sim, a, c, n);
+	case INS_EXT_AUTH:
+		/* §5: C-MAC, host cryptogram, level; any failure ends the session */
+		cs_scp03_card_ext_auth(&sim->scp[a->chan], c, n, &sw, NULL);
+		return sw;
+	}
+	return SW_INS;
+}
+
+/* Most plain response data whose wrapped form fits 256 bytes (§7 design note: 239 under 33). */
+static size_t wrapped_cap(uint8_t level)
+{
+	size_t r = 256;
+
+	if (level & CS_SCP03_R_MAC)
+		r -= CS_SCP03_S8;
+	if (level & CS_SCP03_R_ENCRYPTION)
+		r = r / 16 * 16 - 1;
+	return r;
+}
+
+static uint16_t iso_command(struct cs_cardsim *sim, const struct apdu *a)
+{
+	switch (a->ins) {
+	case INS_MANAGE_CHAN: return cmd_manage_channel(sim, a);
+	case 0xA4: return cmd_select(sim, a);
+	case 0xB0: return cmd_read_binary(sim, a);
+	case 0xB2: return cmd_read_record(sim, a);
+	case 0x20: return cmd_verify(sim, a);
+	case INS_GET_RESPONSE: return cmd_get_response(sim, a);
+	}
+	return SW_INS;
+}
+
+/*
+ * A command on a channel with an open session (§6, §7): verify the C-MAC
+ * and decrypt, process the plain command, encrypt and R-MAC the answer. A
+ * command without secure messaging or with a wrong C-MAC ends the session
+ * (6982).
+ */
+static uint16_t secure_command(struct cs_cardsim *sim, const uint8_t *c, size_t n, unsigned chan)
+{
+	struct cs_scp03_session *s = &sim->scp[chan];
+	uint8_t plain[CS_SCP03_CAPDU_MAX], w[PENDING_MAX];
+	size_t plen = sizeof(plain), wlen = sizeof(w);
+	uint16_t sw = SW_SECURITY;
+	struct apdu p;
+
+	if (n > sizeof(plain))
+		return SW_WRONG_LENGTH;
+	if (cs_scp03_card_unwrap(s, c, n, plain, &plen, &sw, NULL) != 0)
+		return sw;
+	memset(&p, 0, sizeof(p));
+	p.cla = plain[0];
+	p.ins = plain[1];
+	p.p1 = plain[2];
+	p.p2 = plain[3];
+	p.chan = chan;
+	p.sm = true;
+	sim->sm = true;
+	sim->sm_cap = wrapped_cap(s->level);
+	if (!parse_body(plain, plen, &p) || p.extended) {
+		sw = SW_WRONG_LENGTH;
+	} else {
+		/* §8.3: over T=0 no Le travels with command data; what answers data gets Le 00 */
+		if (sim->img->t0 && !p.has_le &&
+		    (p.ins == 0xB0 || p.ins == 0xB2 || (p.ins == 0xA4 && p.p2 != 0x0C))) {
+			p.has_le = true;
+			p.le_max = true;
+			p.ne = 256;
+		}
+		sw = iso_command(sim, &p);
+	}
+	sim->sm = false;
+	cs_zeroize(plain, sizeof(plain));
+	if (cs_scp03_card_wrap(s, sim->out, sim->out_len, sw, w, &wlen, NULL) != 0) {
+		cs_scp03_session_clear(s);
+		sw = SW_TECHNICAL;
+		wlen = 2;
+		w[0] = (uint8_t)(sw >> 8);
+		w[1] = (uint8_t)sw;
+	}
+	cs_zeroize(sim->out, sim->out_len);
+	sim->out_len = 0;
+	if ((s->level & CS_SCP03_R_MAC) && wlen >= 2 + CS_SCP03_S8 &&
+	    (sw == SW_OK || (sw >> 8) == 0x62 || (sw >> 8) == 0x63)) {
+		/* --tamper-rmac: the host must notice */
+		if (++sim->rmacs == sim->tamper_rmac)
+			w[wlen - 2 - CS_SCP03_S8] ^= 0x01;
+	}
+	/* a wrapped MANAGE CHANNEL close: answered within the session, which ends with it */
+	if (!sim->ch[chan].open)
+		cs_scp03_session_clear(s);
+	sw = (uint16_t)(w[wlen - 2] << 8 | w[wlen - 1]);
+	if (sim->img->t0 && wlen > 2)
+		sw = keep(sim, chan, w, wlen - 2, sw);
+	else
+		emit(sim, w, wlen - 2);
+	cs_zeroize(w, sizeof(w));
+	return sw;
 }
 
 /* ---- dispatch ---- */
 
 static uint16_t dispatch(struct cs_cardsim *sim, const uint8_t *c, size_t n)
 {
+	struct cs_scp03_session *s;
 	struct apdu a;
 	uint16_t sw;
 
 	if (n < 4)
 		return SW_WRONG_LENGTH;
+	memset(&a, 0, sizeof(a));
 	a.cla = c[0];
 	a.ins = c[1];
 	a.p1 = c[2];
 	a.p2 = c[3];
-	sw = parse_cla(a.cla, &a.chan);
+	sw = parse_cla(sim, &a);
 	if (sw)
 		return sw;
 	if (!parse_body(c, n, &a))
 		return SW_WRONG_LENGTH;
 	if (a.extended && !sim->img->extended_length)
 		return SW_WRONG_LENGTH;
-	if (a.chan >= sim->img->channels || !sim->ch[a.chan].open)
+	/* T=0: GET RESPONSE finishes the command before it, even one that closed its channel */
+	if (a.chan >= sim->img->channels ||
+	    (!sim->ch[a.chan].open &&
+	     !(a.ins == INS_GET_RESPONSE && sim->pending_len && sim->pending_ch == (int)a.chan)))
 		return SW_CHANNEL;
-	if (a.ins != 0xC0) {
+	if (a.ins != INS_GET_RESPONSE) {
 		sim->pending_len = 0;
 		sim->pending_ch = -1;
 	}
-	switch (a.ins) {
-	case 0x70: return cmd_manage_channel(sim, &a);
-	case 0xA4: return cmd_select(sim, &a);
-	case 0xB0: return cmd_read_binary(sim, &a);
-	case 0xB2: return cmd_read_record(sim, &a);
-	case 0x20: return cmd_verify(sim, &a);
-	case 0xC0: return cmd_get_response(sim, &a);
-	default: return SW_INS;
+	if (a.gp)
+		return gp_command(sim, &a, c, n);
+	s = &sim->scp[a.chan];
+	/* MANAGE CHANNEL and GET RESPONSE are the OS's: also in plain during a session */
+	if (a.sm ||
+	    (s->state == CS_SCP03_OPEN && a.ins != INS_MANAGE_CHAN && a.ins != INS_GET_RESPONSE)) {
+		if (s->state != CS_SCP03_OPEN) {
+			cs_scp03_session_clear(s);
+			return SW_SECURITY;
+		}
+		return secure_command(sim, c, n, a.chan);
 	}
+	return iso_command(sim, &a);
 }
 
 int cs_cardsim_process(struct cs_cardsim *sim, const uint8_t *capdu, size_t clen, uint8_t *rapdu,

@@ -2,7 +2,8 @@
 /*
  * cardstrap-vcard: a virtual UICC for pcscd's vpcd driver (spec/vpcd.md).
  * It serves a card image (applet-spec/card-image.md) through cardsim and
- * can misbehave on purpose: vanish, answer slowly, corrupt bytes.
+ * can misbehave on purpose: vanish, answer slowly, corrupt bytes, send a
+ * wrong SCP03 R-MAC.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +35,7 @@ struct opts {
 	bool t0;
 	unsigned long drop_after;   /* 0 = never */
 	unsigned long corrupt_apdu; /* 0 = never */
+	unsigned long tamper_rmac;  /* 0 = never */
 	long corrupt_offset;        /* -1 = none */
 	unsigned delay_ms;
 	int verbose;
@@ -178,8 +180,12 @@ static int card_load(struct card *c)
 	if (err) {
 		fprintf(stderr, PROG ": %s\n", ei.msg);
 		card_free(c);
+		return err;
 	}
-	return err;
+	if (opt.tamper_rmac && !c->img->scp03)
+		say("--tamper-rmac: %s has no SCP03 keys; no response carries an R-MAC", opt.image);
+	cs_cardsim_tamper_rmac(c->sim, opt.tamper_rmac);
+	return 0;
 }
 
 static void log_apdu(char dir, const uint8_t *p, size_t n)
@@ -217,6 +223,7 @@ static enum step handle_apdu(int fd, struct card *c, const uint8_t *msg, size_t 
 	static uint8_t rsp[CS_RAPDU_MAX];
 	size_t rlen = sizeof(rsp);
 	enum step st = STEP_OK;
+	unsigned long rmacs = cs_cardsim_rmac_count(c->sim);
 
 	(*napdu)++;
 	log_apdu('>', msg, len);
@@ -229,6 +236,10 @@ static enum step handle_apdu(int fd, struct card *c, const uint8_t *msg, size_t 
 		rsp[1] = 0x00;
 		rlen = 2;
 	}
+	if (opt.tamper_rmac && rmacs < opt.tamper_rmac &&
+	    cs_cardsim_rmac_count(c->sim) >= opt.tamper_rmac)
+		say("APDU %lu: R-MAC of wrapped response %lu flipped (--tamper-rmac)", *napdu,
+		    opt.tamper_rmac);
 	if (opt.corrupt_apdu && *napdu == opt.corrupt_apdu) {
 		/* flip the first data byte, or SW1 when there is no data */
 		rsp[0] ^= 0xFF;
@@ -398,6 +409,8 @@ static void usage(FILE *f)
 		"  --delay MS         answer every APDU after MS milliseconds\n"
 		"  --corrupt OFFSET   flip all bits of byte OFFSET of EF LwM2M_Bootstrap\n"
 		"  --corrupt-apdu N   flip the first data byte (or SW1) of the Nth response\n"
+		"  --tamper-rmac N    flip a bit of the R-MAC of the Nth response that carries\n"
+		"                     one (SCP03; counted from 1 since the image was loaded)\n"
 		"  --pidfile F        write the process id to F\n"
 		"  -v, --verbose      log every APDU to stderr (PINs hidden)\n"
 		"  -q, --quiet        no messages except errors\n"
@@ -429,6 +442,7 @@ static int parse_opts(int argc, char **argv)
 		O_DELAY,
 		O_CORRUPT,
 		O_CORRUPT_APDU,
+		O_TAMPER_RMAC,
 		O_PIDFILE
 	};
 	static const struct option longopts[] = {
@@ -440,6 +454,7 @@ static int parse_opts(int argc, char **argv)
 		{"delay", required_argument, NULL, O_DELAY},
 		{"corrupt", required_argument, NULL, O_CORRUPT},
 		{"corrupt-apdu", required_argument, NULL, O_CORRUPT_APDU},
+		{"tamper-rmac", required_argument, NULL, O_TAMPER_RMAC},
 		{"pidfile", required_argument, NULL, O_PIDFILE},
 		{"verbose", no_argument, NULL, 'v'},
 		{"quiet", no_argument, NULL, 'q'},
@@ -481,6 +496,10 @@ static int parse_opts(int argc, char **argv)
 		case O_CORRUPT_APDU:
 			if (!number(optarg, ULONG_MAX, &opt.corrupt_apdu) || opt.corrupt_apdu == 0)
 				bad = "--corrupt-apdu needs a number ≥ 1";
+			break;
+		case O_TAMPER_RMAC:
+			if (!number(optarg, ULONG_MAX, &opt.tamper_rmac) || opt.tamper_rmac == 0)
+				bad = "--tamper-rmac needs a number ≥ 1";
 			break;
 		case O_PIDFILE: opt.pidfile = optarg; break;
 		case 'v': opt.verbose++; break;

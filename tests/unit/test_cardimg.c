@@ -60,7 +60,9 @@ static const char FULL[] = HEAD
 	"             {\"fid\": \"5031\", \"data\": \"\"}]}],\n"
 	"\"pins\": [{\"key_ref\": \"01\", \"value\": \"0000\", \"tries_left\": 2, \"max_tries\": "
 	"5}],\n"
-	"\"scp03\": {\"keys\": \"later\"}, \"x-note\": [1, 2]\n"
+	"\"scp03\": {\"kvn\": \"30\", \"enc\": \"000102030405060708090A0B0C0D0E0F\",\n"
+	"  \"mac\": \"101112131415161718191A1B1C1D1E1F\", \"required\": true},\n"
+	"\"x-note\": [1, 2]\n"
 	"}";
 
 static void test_full(void **state)
@@ -110,6 +112,9 @@ static void test_full(void **state)
 	assert_int_equal(img->pins[0].tries_left, 2);
 	assert_int_equal(img->pins[0].max_tries, 5);
 	assert_string_equal(hex(img->pins[0].value, 8), "30303030FFFFFFFF");
+	assert_non_null(img->scp03);
+	assert_int_equal(img->scp03->keys.kvn, 0x30);
+	assert_true(img->scp03->required);
 	/* saving keeps "scp03" and top-level "x-" members, and the ICCID as "iccid" only */
 	assert_int_equal(cs_cardimg_serialize(img, &out, NULL), 0);
 	assert_non_null(strstr((char *)out.data, "\"scp03\""));
