@@ -130,5 +130,8 @@ extern const struct cli_cmd readers_cmd;
 extern const struct cli_cmd dump_cmd;
 extern const struct cli_cmd read_cmd;
 extern const struct cli_cmd mkcard_cmd;
+extern const struct cli_cmd serve_cmd;
+extern const struct cli_cmd push_cmd;
+extern const struct cli_cmd recover_cmd;
 
 #endif

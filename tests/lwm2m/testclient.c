@@ -1563,7 +1563,7 @@ static int add_bytes(struct cs_instance *i, uint16_t rid, const void *p, size_t 
 
 static int build_factory(const struct options *o, struct cs_model *m)
 {
-	struct cs_object *sec = NULL, *srv = NULL;
+	struct cs_object *sec, *srv;
 	uint16_t srv_iid = 0;
 	int err = 0;
 
@@ -1574,6 +1574,8 @@ static int build_factory(const struct options *o, struct cs_model *m)
 		struct cs_instance *si;
 		bool secure = strncmp(a->uri, "coaps://", 8) == 0;
 
+		/* Adding an object moves the others: look them up again every time. */
+		sec = cs_model_find_object(m, 0);
 		if (!sec)
 			sec = cs_model_add_object(m, 0, 1, 1);
 		si = sec ? cs_object_add_instance(sec, (uint16_t)k) : NULL;
@@ -1607,6 +1609,7 @@ static int build_factory(const struct options *o, struct cs_model *m)
 		if (!err && !a->bootstrap) {
 			struct cs_instance *vi;
 
+			srv = cs_model_find_object(m, 1);
 			if (!srv)
 				srv = cs_model_add_object(m, 1, 1, 1);
 			vi = srv ? cs_object_add_instance(srv, srv_iid++) : NULL;
