@@ -48,7 +48,7 @@ LIBA        := $(B)/libcardstrap.a
 CLI         := $(B)/cardstrap
 VCARD       := $(B)/cardstrap-vcard
 
-.PHONY: all check unit-tests tests install uninstall clean deps help
+.PHONY: all check unit-tests tests install uninstall clean deps help demo
 all: $(CLI) $(if $(VCARD_SRC),$(VCARD))
 
 $(B)/%.o: %.c
@@ -81,6 +81,11 @@ tests: all $(UNIT_BIN) $(PEER_PROGS) $(TOOL_PROGS)
 check: tests
 	@B=$(B) tests/run $(TESTS)
 
+# The README's first command: a purged client brought back from a virtual card.
+demo: deps
+	@$(MAKE) --no-print-directory tests >/dev/null
+	@B=$(abspath $(B)) demo/run.sh
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/cardstrap
 	install -m 0755 $(CLI) $(VCARD) $(DESTDIR)$(BINDIR)/
@@ -109,6 +114,7 @@ help:
 	@echo "make check      build and run every test (TESTS='unit cli' to pick suites)"
 	@echo "make deps       install the Debian packages cardstrap needs (as root)"
 	@echo "make install    install (PREFIX=$(PREFIX) DESTDIR=...)"
+	@echo "make demo       bring a purged LwM2M client back from a virtual card (as root)"
 	@echo "make clean      remove $(B)/"
 	@echo "SANITIZE=1      build with AddressSanitizer and UBSan"
 
