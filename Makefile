@@ -6,6 +6,8 @@ BINDIR      ?= $(PREFIX)/bin
 LIBDIR      ?= $(PREFIX)/lib
 INCLUDEDIR  ?= $(PREFIX)/include
 SYSCONFDIR  ?= /etc
+UDEVRULESDIR ?= /lib/udev/rules.d
+SYSTEMDUNITDIR ?= /lib/systemd/system
 DESTDIR     ?=
 B           ?= build
 
@@ -91,6 +93,14 @@ install: all
 	install -m 0755 $(CLI) $(VCARD) $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(LIBA) $(DESTDIR)$(LIBDIR)/
 	install -m 0644 include/cardstrap/*.h $(DESTDIR)$(INCLUDEDIR)/cardstrap/
+	install -d $(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(SYSTEMDUNITDIR) $(DESTDIR)$(SYSCONFDIR)/cardstrap
+	install -m 0644 udev/60-cardstrap.rules $(DESTDIR)$(UDEVRULESDIR)/
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' dist/cardstrap.service \
+		>$(DESTDIR)$(SYSTEMDUNITDIR)/cardstrap.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/cardstrap.service
+	# an existing configuration is the administrator's: never overwritten
+	[ -e $(DESTDIR)$(SYSCONFDIR)/cardstrap/cardstrap.conf ] || \
+		install -m 0644 dist/cardstrap.conf $(DESTDIR)$(SYSCONFDIR)/cardstrap/cardstrap.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/cardstrap $(DESTDIR)$(BINDIR)/cardstrap-vcard \

@@ -112,3 +112,35 @@ make_card() {
 	done
 	"$CARDSTRAP" mkcard -q --ef "$ef" -o "$out" "${args[@]}" || fail "mkcard $ef"
 }
+
+# restart_pcscd [SIGNAL]: stops the pcscd of start_pcscd by its PID (default
+# SIGTERM; SIGKILL leaves its socket behind) and starts a new one with the
+# same reader configuration, so that vpcd listens on the same ports again and
+# running cardstrap-vcard processes reconnect. Updates PCSCD_PID.
+restart_pcscd() {
+	local sig=${1:-TERM} i
+	[ -n "${PCSCD_PID:-}" ] && [ -d "$TMP/reader.conf.d" ] || fail "restart_pcscd: call start_pcscd first"
+	kill -s "$sig" "$PCSCD_PID" 2>/dev/null
+	for i in $(seq 100); do kill -0 "$PCSCD_PID" 2>/dev/null || break; sleep 0.05; done
+	kill -0 "$PCSCD_PID" 2>/dev/null && fail "pcscd $PCSCD_PID did not stop on SIG$sig"
+	wait "$PCSCD_PID" 2>/dev/null
+	pcscd --foreground -c "$TMP/reader.conf.d" ${PCSCD_ARGS:-} >>"$TMP/pcscd.log" 2>&1 &
+	PCSCD_PID=$!
+	track "$PCSCD_PID"
+	for i in $(seq 200); do
+		kill -0 "$PCSCD_PID" 2>/dev/null ||
+			fail "pcscd exited at restart: $(tail -n 5 "$TMP/pcscd.log")"
+		if [ -S "$PCSCD_RUN/pcscd.comm" ] &&
+			[ "$(tr -d '\0\n' <"$PCSCD_RUN/pcscd.pid" 2>/dev/null)" = "$PCSCD_PID" ]; then
+			break
+		fi
+		sleep 0.05
+	done
+	[ -S "$PCSCD_RUN/pcscd.comm" ] || fail "restarted pcscd did not create $PCSCD_RUN/pcscd.comm"
+	for i in 0 1; do
+		"$PCSC_WAIT" -t "$PCSC_TIMEOUT" "$(vpcd_reader $i)" listed >/dev/null ||
+			fail "restarted pcscd did not list the vpcd reader of slot $i"
+	done
+	export PCSCD_PID
+	note "pcscd restarted after SIG$sig: pid $PCSCD_PID, vpcd on ports $VPCD_PORT/$((VPCD_PORT + 1))"
+}

@@ -133,5 +133,6 @@ extern const struct cli_cmd mkcard_cmd;
 extern const struct cli_cmd serve_cmd;
 extern const struct cli_cmd push_cmd;
 extern const struct cli_cmd recover_cmd;
+extern const struct cli_cmd daemon_cmd;
 
 #endif

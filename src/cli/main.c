@@ -26,6 +26,7 @@ static const struct cli_cmd *const cmds[] = {
 	&serve_cmd,
 	&push_cmd,
 	&recover_cmd,
+	&daemon_cmd,
 	&help_cmd,
 	&version_cmd,
 	NULL,
