@@ -10,7 +10,7 @@
 #include "cardstrap/error.h"
 
 /*
- * EF LwM2M_Bootstrap (Core TS Appendix G.3.3; spec/smartcard-storage.md §6):
+ * EF LwM2M_Bootstrap (Core TS Appendix G.3.3):
  *
  *   nobj(2) size(2) { object_id(2) version(1|2) length(2) tlv(length) }*  [FF padding]
  *

@@ -13,9 +13,9 @@
 #include "cardstrap/model.h"
 
 /*
- * The local LwM2M Bootstrap-Server (DESIGN.md "Injection"; spec
- * lwm2m-bootstrap.md (b)): it answers a client's Bootstrap-Request and then
- * runs Bootstrap-Discover, the Deletes of what the card replaces, one
+ * The local LwM2M Bootstrap-Server (Core TS §5.2 Bootstrap interface; README
+ * "Injecting the card into the local LwM2M client"): it answers a client's
+ * Bootstrap-Request and then runs Bootstrap-Discover, the Deletes of what the card replaces, one
  * Bootstrap-Write per card instance and Bootstrap-Finish, one confirmable
  * request at a time, checking every response.
  *
@@ -46,18 +46,18 @@
 #define CS_BSSERVER_DEFAULT_BLOCK       1024u
 #define CS_BSSERVER_DEFAULT_SESSIONS    16u
 
-/* CoAP Content-Format numbers (lwm2m-bootstrap.md b.3). */
+/* CoAP Content-Format numbers (IANA CoAP Content-Formats registry). */
 #define CS_CF_LINK_FORMAT 40
 #define CS_CF_SENML_JSON  110
 #define CS_CF_TLV         11542
 
-/* What happens to the card's own Bootstrap-Server account (DESIGN.md Injection 6). */
+/* What happens to the card's own Bootstrap-Server account; never a second one. */
 enum cs_bs_account_mode {
 	CS_BS_ACCOUNT_HANDOVER = 0, /* written over the client's BS instance found by Discover */
 	CS_BS_ACCOUNT_SKIP = 1,     /* not written: the client keeps cardstrap as its BS */
 };
 
-/* ---- Bootstrap-Discover answers (lwm2m-bootstrap.md b.7) ---- */
+/* ---- Bootstrap-Discover answers (Core TS §5.2.7.3) ---- */
 
 struct cs_bs_link {
 	uint16_t oid;
@@ -126,7 +126,7 @@ struct cs_bs_plan_opts {
 /*
  * The operations after Discover, in order:
  *  1. Deletes. With delete_all: `DELETE /` (the client keeps its BS account
- *     and /3/0, b.8). Otherwise, when the card holds a server account (a
+ *     and /3/0, Core TS §5.2.7.5). Otherwise, when the card holds a server account (a
  *     non-BS Security or a Server instance): `DELETE /0/x` for every
  *     Security instance Discover listed with an ssid, then `DELETE /1`. The
  *     Security instances without ssid (the client's BS account) are never
@@ -138,7 +138,7 @@ struct cs_bs_plan_opts {
  *     goes to the lowest free id; nothing refers to their instance ids
  *     (accounts pair by SSID; ACLs name objects by id). Other objects keep
  *     their ids (Objlnk resources such as /0/x/17 point at them) and
- *     overwrite, as Bootstrap-Write does (b.5).
+ *     overwrite, as Bootstrap-Write does (Core TS §5.2.7.4).
  *  3. handover: the card's BS account is written last, over the client's
  *     BS instance (or, when Discover showed none, into a free id), so that
  *     every earlier command still comes from the account the client
@@ -228,7 +228,8 @@ struct cs_bsserver_report {
 	size_t nremaps;
 	int finish_code; /* answer to Bootstrap-Finish (204, 406), 0 when not sent */
 	/*
-	 * 0, or CS_ERR_REJECTED (4.xx/5.xx or Reset), CS_ERR_INCONSISTENT (4.06
+	 * 0, or CS_ERR_REJECTED (4.xx/5.xx, a 2.xx other than the operation's
+	 * success code, or Reset), CS_ERR_INCONSISTENT (4.06
 	 * on Finish), CS_ERR_TIMEOUT, CS_ERR_NETWORK, CS_ERR_MALFORMED (Discover
 	 * answer), CS_ERR_CANCELLED, CS_ERR_INVALID/CS_ERR_LIMIT (plan). Refused
 	 * requests: CS_ERR_MALFORMED (4.00), CS_ERR_PERM (4.03),
@@ -257,7 +258,14 @@ struct cs_bsserver_config {
 	bool delete_all;
 	unsigned timeout_ms;     /* per session, 0 = default; at most CS_BSSERVER_MAX_TIMEOUT_MS */
 	unsigned block_size;     /* Block1 size 16..1024 (power of two), 0 = 1024 */
-	unsigned max_sessions;   /* concurrent sessions, 0 = CS_BSSERVER_DEFAULT_SESSIONS */
+	/*
+	 * Concurrent sessions, 0 = CS_BSSERVER_DEFAULT_SESSIONS. At the limit a
+	 * new Bootstrap-Request takes the place of the oldest session whose
+	 * client has not answered yet (never a push); that session ends as
+	 * CS_ERR_CANCELLED. Only when every session has an answering client is
+	 * the request refused with 5.03 (CS_ERR_LIMIT).
+	 */
+	unsigned max_sessions;
 	unsigned ack_timeout_ms; /* CoAP ACK_TIMEOUT, 0 = 2000 (RFC 7252) */
 	unsigned max_retransmit; /* CoAP MAX_RETRANSMIT, 0 = 4 (RFC 7252) */
 	cs_bsserver_event_fn event; /* may be NULL */
@@ -269,6 +277,7 @@ struct cs_bsserver;
 /*
  * Creates the server and binds its listeners. A listen address that is not
  * loopback (127.0.0.0/8, ::1) is refused (CS_ERR_PERM) unless listen_any.
+ * Port 0 binds a free port, which cs_bsserver_uri then reports.
  * Errors: CS_ERR_ARG (bad address, PSK without identity or key, block size),
  * CS_ERR_PERM, CS_ERR_NETWORK (address in use, cannot bind), CS_ERR_NOMEM.
  * The server serves nothing until cs_bsserver_set_data. libcoap's own log

@@ -14,19 +14,18 @@
 #include "cardstrap/uicc.h"
 
 /*
- * The whole read of EF LwM2M_Bootstrap from a card (Core TS App. G.2.5;
- * spec/smartcard-storage.md §1, §8): EF ICCID and EF.DIR on the basic
- * channel, then on a logical channel the PKCS#15 application, EF ODF, the
- * DODF(s) in priority order, and the EF, with VERIFY when the DODF entry
- * or the card asks for it. With SCP03 keys the commands on the logical
- * channel after SELECT AID go through a secure channel (Core TS App. H,
- * spec/scp03.md).
+ * The whole read of EF LwM2M_Bootstrap from a card (Core TS App. G.1, G.2.5;
+ * ETSI TS 102 221): EF ICCID and EF.DIR on the basic channel, then on a
+ * logical channel the PKCS#15 application, EF ODF, the DODF(s) in priority
+ * order, and the EF, with VERIFY when the DODF entry or the card asks for
+ * it. With SCP03 keys the commands on the logical channel after SELECT AID
+ * go through a secure channel (Core TS App. H, GlobalPlatform SCP03).
  */
 
 #define CS_CARD_MAX_ATR     33
 #define CS_CARD_MAX_DODF    8     /* dataObjects paths followed from the ODF */
 #define CS_CARD_MAX_ENTRIES 16    /* DODF entries kept in the info */
-#define CS_CARD_MAX_EF      32767 /* §6: READ BINARY offsets have 15 bits */
+#define CS_CARD_MAX_EF      32767 /* App. G.3.3: 32 KB; READ BINARY offsets have 15 bits */
 
 /* What to do when the card does not offer SCP03 (CS_ERR_SCP03_UNSUPPORTED). */
 enum cs_card_scp03_mode {

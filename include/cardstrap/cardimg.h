@@ -16,7 +16,7 @@
  * applet-spec/card-image.md): ATR, protocol behaviour, logical channels,
  * ICCID, the MF with its EFs (EF.DIR), ADFs by AID with their EFs and PIN
  * status template, the PINs, and the SCP03 key set. cardsim serves an image APDU by APDU
- * (smartcard-storage.md §7-§9); the image transport and cardstrap-vcard
+ * (Core TS App. G.2 over TS 102 221 / ISO 7816-4); the image transport and cardstrap-vcard
  * put it behind struct cs_transport and the vpcd socket.
  */
 
@@ -74,14 +74,14 @@ struct cs_cardimg_df {
 
 struct cs_cardimg_pin {
 	uint8_t key_ref;
-	uint8_t value[8];    /* ASCII digits padded with FF, as VERIFY carries them (§7) */
+	uint8_t value[8];    /* ASCII digits padded with FF, as VERIFY PIN carries them */
 	unsigned tries_left; /* non-volatile: cardsim counts it down */
 	unsigned max_tries;  /* 1..15 (63Cx has one nibble) */
 };
 
 #define CS_CARDIMG_SCP03_SEQ_MAX 0xFFFFFF /* the sequence counter has 3 bytes */
 
-/* The card's SCP03 key set and behaviour (card-image.md §4.7, spec/scp03.md). */
+/* The card's SCP03 key set and behaviour (card-image.md §4.7; Core TS App. H). */
 struct cs_cardimg_scp03 {
 	struct cs_scp03_keys keys;             /* KVN, ENC, MAC, DEK */
 	uint8_t i_param;                       /* 10, 20, 40 bits only (S8); default 70 */
@@ -94,7 +94,7 @@ struct cs_cardimg_scp03 {
 struct cs_cardimg {
 	uint8_t atr[CS_CARDIMG_MAX_ATR];
 	size_t atr_len;
-	bool t0;              /* T=0 behaviour: 61xx + GET RESPONSE, 6Cxx (§8.3) */
+	bool t0;              /* T=0: 61xx + GET RESPONSE, 6Cxx (TS 102 221 §7.3.1.1) */
 	unsigned channels;    /* logical channels incl. the basic one, 1..20 */
 	bool extended_length; /* extended Lc/Le; matches the ATR card capabilities */
 	size_t max_le;        /* most response data in one R-APDU */
@@ -183,7 +183,7 @@ struct cs_cardimg_std {
 	uint8_t pin_ref;    /* key reference of the PIN; 0 = 01 (PIN Appl 1) */
 	unsigned pin_tries; /* 0 = 3 */
 	bool private_obj;   /* DODF flags private + authId; reading the EF needs the PIN */
-	bool wrapped_oid; /* DODF id 06 06 06 04 67 2B 09 01 (§5.3) instead of 06 04 67 2B 09 01 */
+	bool wrapped_oid; /* DODF id 06 06 06 04 67 2B 09 01 instead of 06 04 67 2B 09 01 */
 	bool t0;
 	unsigned channels; /* 0 = 4 */
 	bool extended_length;

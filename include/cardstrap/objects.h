@@ -10,11 +10,11 @@
 
 /*
  * What the library knows about LwM2M objects 0 (Security), 1 (Server) and
- * 2 (Access Control) in object versions 1.0, 1.1 and 1.2 (spec/objects.md),
- * and typed views of their instances.
+ * 2 (Access Control) in object versions 1.0, 1.1 and 1.2 (LwM2M registry,
+ * Core TS Appendix E), and typed views of their instances.
  */
 
-/* ---- object definitions (spec/objects.md) ---- */
+/* ---- object definitions (LwM2M registry objects 0, 1 and 2) ---- */
 
 enum cs_type {
 	CS_TYPE_NONE,		/* executable, no value */

@@ -10,8 +10,8 @@
 #include "cardstrap/error.h"
 
 /*
- * PKCS#15 structures that lead to EF LwM2M_Bootstrap (Core TS Appendix G;
- * spec/smartcard-storage.md §3-§5). Pure functions over bytes; DER is read
+ * PKCS#15 structures that lead to EF LwM2M_Bootstrap (Core TS Appendix G.1,
+ * G.3.1, G.3.2; PKCS#15 v1.1). Pure functions over bytes; DER is read
  * with mbedtls' ASN.1 reader and written with its ASN.1 writer.
  */
 
@@ -30,7 +30,7 @@ extern const uint8_t CS_LWM2M_BOOTSTRAP_OID[4];
  *   (0 at first), max its capacity. New entries go to [*n], *n grows. Entries
  *   beyond max are still checked but not stored. *n > max is CS_ERR_ARG.
  *   So several DODFs (in ODF priority order) can fill one array.
- * - An FF byte where a tag is expected ends the data (padding, §4), whatever
+ * - An FF byte where a tag is expected ends the data (padding, ISO 7816-4), whatever
  *   follows; so do 00 bytes when only 00 bytes follow. Empty input is 0.
  * - Errors: CS_ERR_TRUNCATED when a top-level element runs past len,
  *   CS_ERR_MALFORMED for wrong tags/lengths inside, CS_ERR_LIMIT when a value
@@ -85,7 +85,7 @@ enum cs_pkcs15_oid_match {
 	CS_OID_NONE = 0,
 	CS_OID_ID,		/* PKCS15OidDO.id = 2.23.43.9.1 */
 	CS_OID_ID_WRAPPED,	/* PKCS15OidDO.id holds 06 04 67 2B 09 01 (the double-wrapped variant) */
-	CS_OID_APPLICATION,	/* CommonDataObjectAttributes.applicationOID (G-2017) */
+	CS_OID_APPLICATION,	/* CommonDataObjectAttributes.applicationOID (2017 App. G.3.2) */
 	CS_OID_APPLICATION_WRAPPED,
 };
 
@@ -104,20 +104,21 @@ struct cs_pkcs15_dataobj {
 };
 
 /*
- * Parses a DODF (§5). opaqueDO (30) and oidDO (A1) entries are stored; other
- * PKCS15Data choices (A0 externalIDO, ...) are skipped. typeAttributes [1] of
+ * Parses a DODF (Core TS App. G.3.2). opaqueDO (30) and oidDO (A1) entries
+ * are stored; other PKCS15Data choices (A0 externalIDO, ...) are skipped. typeAttributes [1] of
  * an oidDO holds PKCS15OidDO { id, value } (an implicitly tagged PKCS15OidDO,
  * starting with the id, is accepted too); of an opaqueDO, the value. The
  * value gives the path when it is a Path (30 { 04 [02 80] }) or a bare
  * OCTET STRING; other values (direct [0], URL) leave path.len 0. lwm2m says
  * whether id or applicationOID has content 67 2B 09 01 or 06 04 67 2B 09 01
- * (§5.3); a match on the id wins over one on applicationOID.
+ * (the double-wrapped form: OMA_LwM2M_for_Developers issue #532); a match
+ * on the id wins over one on applicationOID.
  */
 int cs_pkcs15_parse_dodf(const uint8_t *buf, size_t len, struct cs_pkcs15_dataobj *objs, size_t max,
 			 size_t *n, struct cs_errinfo *ei);
 
 /*
- * Index of the first entry that matched the LwM2M OID and has a path (§5.3:
+ * Index of the first entry that matched the LwM2M OID and has a path (G.1:
  * DODF order, never the label), or CS_ERR_NO_BOOTSTRAP; CS_ERR_ARG when objs
  * is NULL and n is not 0.
  */
@@ -145,9 +146,9 @@ int cs_pkcs15_build_odf(const struct cs_pkcs15_path *dodf, size_t n, struct cs_b
  *        30 00                                       CommonDataObjectAttributes
  *        A1 { 30 { 06 id, 30 { 04 path } } } }       PKCS15OidDO
  * label NULL or "", no flag and auth_id_len 0 give an empty `30 00`. flags is
- * the named BIT STRING of §5.2 (03 02 07 80 private, 03 02 06 40 modifiable,
+ * the named BIT STRING of PKCS#15 (03 02 07 80 private, 03 02 06 40 modifiable,
  * 03 02 06 C0 both). id is 06 04 67 2B 09 01, or 06 06 06 04 67 2B 09 01
- * (the double-wrapped id of the Nordic DODF, §10.1) when wrapped_oid.
+ * (the double-wrapped id of the Nordic sdk-nrf uicc_lwm2m DODF) when wrapped_oid.
  */
 int cs_pkcs15_build_dodf_entry(const char *label, bool private_obj, bool modifiable,
 			       const uint8_t *auth_id, size_t auth_id_len, bool wrapped_oid,

@@ -10,8 +10,8 @@
 #include "cardstrap/transport.h"
 
 /*
- * GlobalPlatform SCP03, the secure channel of LwM2M Core TS Appendix H
- * (spec/scp03.md), in S8 mode with AES-128/192/256 keys.
+ * GlobalPlatform SCP03 (Card Specification Amendment D), the secure channel
+ * of LwM2M Core TS Appendix H, in S8 mode with AES-128/192/256 keys.
  *
  * Three layers:
  *  - the crypto core (KDF, session keys, cryptograms, C-MAC chaining,
@@ -27,7 +27,7 @@
  * by the *_clear functions and on every error path. Error messages never
  * carry key material, challenges or cryptograms.
  *
- * Class byte (scp03.md §6 step 4, smartcard-storage.md §8.1):
+ * Class byte (GP Amendment D C-MAC; TS 102 221 / ISO 7816-4 class byte):
  *  - channels 0-3: the transmitted CLA keeps b2..b1 (channel), clears b4
  *    and sets b3 (0x04): 80 → 84, 01 → 05;
  *  - channels 4-19 (further interindustry class, 0x40/0xC0 + channel - 4):
@@ -51,20 +51,20 @@
 #define CS_SCP03_EXT_AUTH_LEN        21  /* CLA 82 level 00 10 <host cryptogram> <C-MAC> */
 #define CS_SCP03_CAPDU_MAX           261 /* a short APDU: 5 + 255 + Le */
 
-/* Security level bits (EXTERNAL AUTHENTICATE P1, scp03.md §5). */
+/* Security level bits (EXTERNAL AUTHENTICATE P1, GP Amendment D). */
 #define CS_SCP03_C_MAC        0x01
 #define CS_SCP03_C_DECRYPTION 0x02
 #define CS_SCP03_R_MAC        0x10
 #define CS_SCP03_R_ENCRYPTION 0x20
 #define CS_SCP03_LEVEL_LWM2M  0x33 /* App. H note 2: all four */
 
-/* "i" parameter bits of the INITIALIZE UPDATE response (scp03.md §3). */
+/* "i" parameter bits of the INITIALIZE UPDATE response (GP Amendment D). */
 #define CS_SCP03_I_PSEUDO_RANDOM 0x10
 #define CS_SCP03_I_R_MAC         0x20
 #define CS_SCP03_I_R_ENC         0x40
 #define CS_SCP03_I_S16           0x01 /* UNCONFIRMED; S16 is not supported here */
 
-/* Derivation constants (scp03.md §4). */
+/* Derivation constants (GP Amendment D key derivation). */
 enum cs_scp03_dc {
 	CS_SCP03_DC_CARD_CRYPTOGRAM = 0x00,
 	CS_SCP03_DC_HOST_CRYPTOGRAM = 0x01,
@@ -80,7 +80,7 @@ struct cs_scp03_keys {
 	size_t len;
 	uint8_t enc[CS_SCP03_KEY_MAX];
 	uint8_t mac[CS_SCP03_KEY_MAX];
-	uint8_t dek[CS_SCP03_KEY_MAX]; /* not used to read bootstrap data (§4) */
+	uint8_t dek[CS_SCP03_KEY_MAX]; /* not used to read bootstrap data */
 	bool has_dek;
 };
 
@@ -113,19 +113,19 @@ int cs_scp03_keys_load(const char *path, struct cs_scp03_keys *k, struct cs_erri
 /* Zeroizes k. */
 void cs_scp03_keys_clear(struct cs_scp03_keys *k);
 
-/* AES key check value: the first 3 bytes of AES-ECB(key, 16 × 01) (scp03.md §9). */
+/* AES key check value: the first 3 bytes of AES-ECB(key, 16 × 01) (GP). */
 int cs_scp03_kcv(const uint8_t *key, size_t key_len, uint8_t kcv[CS_SCP03_KCV_LEN]);
 
 /*
  * NIST SP 800-108 counter mode with AES-CMAC in GP's field order
- * (scp03.md §4): block i = CMAC(key, 11 × 00 || constant || 00 || L || i ||
+ * (GP Amendment D): block i = CMAC(key, 11 × 00 || constant || 00 || L || i ||
  * context), L = out_len × 8 in 2 bytes. out_len 1..255 × 16 bytes. key_len
  * 16/24/32. CS_ERR_ARG/CS_ERR_RANGE on bad arguments.
  */
 int cs_scp03_kdf(const uint8_t *key, size_t key_len, uint8_t constant, const uint8_t *context,
 		 size_t context_len, uint8_t *out, size_t out_len);
 
-/* True for the security levels 00, 01, 03, 11, 13 and 33 (scp03.md §5). */
+/* True for the security levels 00, 01, 03, 11, 13 and 33 (GP Amendment D). */
 bool cs_scp03_level_valid(uint8_t level);
 
 enum cs_scp03_state {
@@ -159,7 +159,7 @@ struct cs_scp03_session {
 	uint8_t seq[CS_SCP03_SEQ_LEN];
 	bool has_seq;                /* the card uses pseudo-random challenges */
 	uint8_t mcv[CS_SCP03_BLOCK]; /* MAC chaining value: the last full C-MAC */
-	uint32_t counter;            /* encryption counter of the last command (§6 step 1) */
+	uint32_t counter;            /* encryption counter of the last command */
 };
 
 /* Zeroizes s (state IDLE). */
@@ -174,7 +174,7 @@ int cs_scp03_random(uint8_t *out, size_t len, struct cs_errinfo *ei);
  * Starts a host session on channel (0..19): clears s, keeps host_challenge
  * (8 bytes; use cs_scp03_random) and builds INITIALIZE UPDATE into apdu
  * (CS_SCP03_INIT_UPDATE_LEN bytes): CLA 80+ch (C0+ch-4), 50, P1 = keys' KVN,
- * 00, 08, challenge, Le 00 (scp03.md §3).
+ * 00, 08, challenge, Le 00.
  */
 int cs_scp03_host_init_update(struct cs_scp03_session *s, const struct cs_scp03_keys *k,
 			      uint8_t channel, const uint8_t host_challenge[CS_SCP03_S8],
@@ -194,7 +194,7 @@ int cs_scp03_host_check_init_update(struct cs_scp03_session *s, const struct cs_
 /*
  * Builds EXTERNAL AUTHENTICATE for level into apdu (CS_SCP03_EXT_AUTH_LEN
  * bytes): CLA 84+ch, 82, level, 00, 10, host cryptogram, C-MAC. It is
- * always C-MACed and never encrypted (§5). Errors: CS_ERR_RANGE (invalid
+ * always C-MACed and never encrypted. Errors: CS_ERR_RANGE (invalid
  * level), CS_ERR_SCP03_UNSUPPORTED (R-MAC/R-ENC asked, the "i" parameter
  * does not offer it).
  */
@@ -209,11 +209,11 @@ int cs_scp03_host_ext_auth(struct cs_scp03_session *s, uint8_t level,
 int cs_scp03_host_ext_auth_result(struct cs_scp03_session *s, uint16_t sw, struct cs_errinfo *ei);
 
 /*
- * Wraps one short C-APDU (cases 1-4) of an open session (scp03.md §6):
+ * Wraps one short C-APDU (cases 1-4) of an open session (GP Amendment D):
  * counter + 1, data 80-padded and AES-CBC encrypted with ICV =
  * AES(S-ENC, counter) under C-DECRYPTION, C-MAC chained over the MCV,
  * transmitted CLA with the secure-messaging bit. Le is kept as given:
- * the card reads it as the plaintext Le (UNCONFIRMED, see scp03.md §7;
+ * the card reads it as the plaintext Le (UNCONFIRMED on real cards;
  * pySim appends 00, which is what every vector uses). Nothing is changed
  * under level 00. *olen is the room in out on entry (CS_SCP03_CAPDU_MAX is
  * always enough). Errors: CS_ERR_ARG (not open, malformed APDU, SM bits
@@ -225,7 +225,7 @@ int cs_scp03_host_wrap(struct cs_scp03_session *s, const uint8_t *capdu, size_t 
 		       size_t *olen, struct cs_errinfo *ei);
 
 /*
- * Unwraps the R-APDU (data + SW) of the command wrapped last (scp03.md §7):
+ * Unwraps the R-APDU (data + SW) of the command wrapped last (GP Amendment D):
  * for SW 9000/62xx/63xx checks the R-MAC over MCV || data' || SW and, under
  * R-ENCRYPTION, decrypts with ICV = AES(S-ENC, 80 || counter) and strips
  * the padding; other SWs are returned alone. out receives data + SW; *olen
@@ -240,8 +240,8 @@ int cs_scp03_host_unwrap(struct cs_scp03_session *s, const uint8_t *rapdu, size_
 
 /*
  * The pseudo-random card challenge (i bit 0x10): KDF(static ENC, constant
- * 02, L 64, context = sequence counter || invoking AID). The scp03.md §4
- * context is UNCONFIRMED there; it reproduces all nine card challenges of
+ * 02, L 64, context = sequence counter || invoking AID). That context is
+ * UNCONFIRMED against the GP text; it reproduces all nine card challenges of
  * pySim's test vectors with the ISD-R AID A0000005591010FFFFFFFF8900000100.
  */
 int cs_scp03_card_challenge(const struct cs_scp03_keys *k, const uint8_t seq[CS_SCP03_SEQ_LEN],
@@ -319,7 +319,7 @@ int cs_scp03_card_wrap(struct cs_scp03_session *s, const uint8_t *data, size_t d
  * trace already); set t->trace yourself to see every exchange. t0,
  * max_cmd_data and max_rsp_data follow inner, and shrink while a session
  * is open so that a wrapped exchange fits a short APDU (0x33: 239 response
- * bytes per READ BINARY, §7 design note).
+ * bytes per READ BINARY: pad16(n + 1) + 8 ≤ 256).
  */
 int cs_scp03_transport_new(struct cs_transport *inner, const struct cs_scp03_keys *keys,
 			   uint8_t level, unsigned flags, struct cs_transport **out,

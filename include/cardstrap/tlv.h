@@ -50,7 +50,7 @@ void cs_tlv_reader_init(struct cs_tlv_reader *r, const uint8_t *buf, size_t len,
  * Reads the next entry. Returns 1 and fills e, 0 at the end of the level,
  * or CS_ERR_TRUNCATED (header or value runs past the end) with ei->offset
  * at the entry's type byte. Bits 2-0 of the type byte are ignored when a
- * length field follows (§7.4.3).
+ * length field follows (Core TS §7.4.3).
  */
 int cs_tlv_read(struct cs_tlv_reader *r, struct cs_tlv *e, struct cs_errinfo *ei);
 

@@ -11,9 +11,9 @@
 #include "cardstrap/transport.h"
 
 /*
- * ETSI TS 102 221 / ISO 7816-4 commands over a transport
- * (spec/smartcard-storage.md §8): logical channels, SELECT, FCP, READ
- * BINARY/RECORD, VERIFY. Every command goes through cs_uicc_exchange, which
+ * ETSI TS 102 221 / ISO 7816-4 commands over a transport, for the procedure
+ * of Core TS App. G.2.5: logical channels, SELECT, FCP, READ BINARY/RECORD,
+ * VERIFY. Every command goes through cs_uicc_exchange, which
  * does GET RESPONSE on 61xx and resends on 6Cxx. Commands return 0 on
  * 9000 (and the warnings named per function) and otherwise a named error
  * whose message gives the status word and the command, e.g. "file not
@@ -48,7 +48,7 @@ struct cs_uicc {
 
 void cs_uicc_init(struct cs_uicc *u, struct cs_transport *t);
 
-/* CLA of interindustry commands on a channel: 0-3 → 0x00-0x03, 4-19 → 0x40-0x4F (§8.1). */
+/* CLA of interindustry commands on a channel: 0-3 → 0x00-0x03, 4-19 → 0x40-0x4F (TS 102 221) */
 uint8_t cs_uicc_cla(uint8_t channel);
 
 /* One command APDU (short length fields only). */
@@ -62,7 +62,7 @@ struct cs_apdu {
 };
 
 /*
- * Sends a (cases 1-4; over T=0 a case-4 command goes without Le, §8.3;
+ * Sends a (cases 1-4; over T=0 a case-4 command goes without Le, TS 102 221 §7.3.1.1;
  * case 1 stays 4 bytes, PC/SC adds P3 = 00 for the TPDU) and collects the
  * response data in rsp (appended) and the final status word in *sw:
  * 6Cxx → the same command once more with Le = xx; 61xx (and 9Fxx) → GET
@@ -97,7 +97,7 @@ int cs_uicc_open_channel(struct cs_uicc *u, struct cs_errinfo *ei);
  */
 int cs_uicc_close_channel(struct cs_uicc *u, struct cs_errinfo *ei);
 
-/* File Control Parameters (template 62) of a SELECT answer (§8.5). */
+/* File Control Parameters (template 62) of a SELECT answer (TS 102 221 §11.1.1). */
 struct cs_fcp {
 	bool has_size;
 	uint32_t size; /* 80: data bytes */
@@ -164,7 +164,7 @@ int cs_uicc_select_path(struct cs_uicc *u, const uint8_t *path, size_t len, stru
 			struct cs_errinfo *ei);
 
 /*
- * READ BINARY of the current EF from offset 0 (§8.4): chunks of at most
+ * READ BINARY of the current EF from offset 0: chunks of at most
  * u->t->max_rsp_data (≤ 256; Le 00 for 256), offsets ≤ 0x7FFF. Stops at
  * size, on 6282 (end of file, data kept) or on 6B00 past offset 0; with
  * CS_UICC_SIZE_UNKNOWN also on a short chunk. Appends to out. redact is
@@ -198,7 +198,7 @@ int cs_uicc_read_record(struct cs_uicc *u, uint8_t rec, uint8_t sfi, size_t le, 
 int cs_uicc_pin_status(struct cs_uicc *u, uint8_t keyref, int *tries_left, struct cs_errinfo *ei);
 
 /*
- * Presents a PIN (ASCII digits, 4..8, padded with FF to 8 bytes; §7) to
+ * Presents a PIN (ASCII digits, 4..8, padded with FF to 8 bytes; TS 102 221) to
  * keyref, never blindly: first asks the retry counter, does nothing when
  * it is already verified, refuses with CS_ERR_PIN_REFUSED when ≤ 1 try is
  * left, then asks get_pin (when the PIN is needed only) and sends VERIFY.

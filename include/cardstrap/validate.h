@@ -47,7 +47,7 @@ int cs_diag_format(const struct cs_diag *dg, char *buf, size_t n);
 int cs_diag_path(const struct cs_diag *dg, char *buf, size_t n);
 
 /*
- * Runs every check of DESIGN.md "validate" over m and appends findings to
+ * Runs every check below over m and appends findings to
  * out (initialised by the caller):
  *  - structure (every object): Object/Instance/Resource/Resource Instance
  *    ID 65535 is reserved → error; an instance written again by a later

@@ -201,7 +201,7 @@ static void print_entry(FILE *f, const struct cs_card_entry *e, bool is_bootstra
 	fputc('\n', f);
 }
 
-/* "33 (C-MAC, C-DEC, R-MAC, R-ENC)": the security level and what it protects (scp03.md §5). */
+/* "33 (C-MAC, C-DEC, R-MAC, R-ENC)": the security level and what it protects (GP SCP03). */
 static void level_text(uint8_t level, char *out, size_t n)
 {
 	static const struct {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cardstrap/jsonalloc.h"
 #include "cli.h"
 
 static int help_main(int argc, char *argv[]);
@@ -84,6 +85,7 @@ int main(int argc, char *argv[])
 {
 	const struct cli_cmd *c;
 
+	cs_json_secure_init(); /* JSON that held secrets is wiped when freed */
 	if (argc < 2) {
 		print_overview(stderr);
 		return EXIT_USAGE;

@@ -86,7 +86,9 @@ out:
 	cs_zeroize(tmp, sizeof(tmp));
 	close(fd);
 	if (err) {
-		cs_zeroize(out->data + start, out->len - start);
+		/* out->data is NULL while nothing was read: no offset may be applied to it */
+		if (out->len > start)
+			cs_zeroize(out->data + start, out->len - start);
 		out->len = start;
 	}
 	return err;
@@ -162,7 +164,9 @@ out:
 	sigaction(SIGHUP, &old_hup, NULL);
 	close(fd);
 	if (err) {
-		cs_zeroize(out->data + start, out->len - start);
+		/* out->data is NULL while nothing was read: no offset may be applied to it */
+		if (out->len > start)
+			cs_zeroize(out->data + start, out->len - start);
 		out->len = start;
 	}
 	return err;

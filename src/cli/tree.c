@@ -52,7 +52,7 @@ static const char *lookup(const struct named *t, int64_t v)
 	return NULL;
 }
 
-/* Enumerations the spec names, keyed by /O/x/R. */
+/* Enumerations the LwM2M registry objects name, keyed by /O/x/R. */
 static const char *enum_name(uint16_t oid, uint16_t rid, int64_t v)
 {
 	if (oid == 0 && rid == 2)

@@ -101,6 +101,7 @@ int cs_bsfile_parse(const uint8_t *buf, size_t len, struct cs_bsfile *out, struc
 	pos = 4;
 	for (i = 0; i < out->nobj; i++) {
 		/* past cap fewer than MIN_RECORD bytes are left, so parse_record fails there */
+		/* cppcheck-suppress uninitvar ; parse_record() writes *r before it reads it */
 		struct cs_bsfile_record scratch, *r = i < cap ? &out->rec[i] : &scratch;
 
 		if (pos == end) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The loopback Bootstrap-Server on libcoap (DESIGN.md "Injection").
+ * The loopback Bootstrap-Server on libcoap (README: "Injecting the card
+ * into the local LwM2M client").
  *
  * One struct bs_session per coap_session_t (its app data). A session sends
  * one confirmable request at a time from the coap_session_t that delivered
@@ -26,7 +27,8 @@
 #include "cardstrap/bsserver.h"
 #include "cardstrap/objects.h"
 
-#define DIAG_MAX 120 /* characters of a client's diagnostic payload quoted in errors */
+#define DIAG_MAX      120 /* characters of a client's diagnostic payload quoted in errors */
+#define IDLE_SESSIONS 64  /* libcoap sessions of peers without a bootstrap session kept */
 
 enum bs_state {
 	BS_STARTING, /* Bootstrap-Request answered; first request goes out after the ACK */
@@ -46,6 +48,8 @@ struct bs_session {
 	coap_session_t *cs; /* one reference held */
 	enum bs_state state;
 	coap_mid_t request_mid; /* of the Bootstrap-Request: retransmissions are not restarts */
+	bool answered;          /* the peer answered one of our requests: a live client */
+	bool evicted;           /* ended for a new Bootstrap-Request (evict_unanswered) */
 	uint8_t token[8];
 	size_t token_len;
 	uint64_t started, sent, deadline; /* monotonic ms */
@@ -198,11 +202,15 @@ static int parse_hostport(const char *s, uint16_t defport, coap_address_t *out,
 	return 0;
 }
 
-/* libcoap binds with SO_REUSEADDR, which would let two servers share a port silently. */
-static int check_port_free(const coap_address_t *a, struct cs_errinfo *ei)
+/*
+ * libcoap binds with SO_REUSEADDR, which would let two servers share a port silently.
+ * Port 0 becomes the free port the kernel picked here, so cs_bsserver_uri can name it.
+ */
+static int check_port_free(coap_address_t *a, struct cs_errinfo *ei)
 {
 	char s[64];
 	int fd = socket(a->addr.sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	coap_address_t bound;
 	int rc, e;
 
 	if (fd < 0)
@@ -210,6 +218,10 @@ static int check_port_free(const coap_address_t *a, struct cs_errinfo *ei)
 				strerror(errno));
 	rc = bind(fd, &a->addr.sa, a->size);
 	e = errno;
+	coap_address_init(&bound);
+	if (rc == 0 && coap_address_get_port(a) == 0 &&
+	    getsockname(fd, &bound.addr.sa, &bound.size) == 0)
+		coap_address_set_port(a, coap_address_get_port(&bound));
 	close(fd);
 	if (rc == 0)
 		return 0;
@@ -229,12 +241,20 @@ static void diag_text(const coap_pdu_t *pdu, char *out, size_t n)
 		return;
 	for (size_t i = 0; i < len && k + 1 < n && k < DIAG_MAX; i++)
 		out[k++] =
-			data[i] >= 0x20 && data[i] < 0x7f && data[i] != '"' ? (char)data[i] : '?';
+			(char)(data[i] >= 0x20 && data[i] < 0x7f && data[i] != '"' ? data[i] : '?');
 	if (len > DIAG_MAX && k + 4 < n) {
 		memcpy(out + k, "...", 3);
 		k += 3;
 	}
 	out[k] = '\0';
+}
+
+/* Text from the network goes to logs and terminals: control characters become '?'. */
+static void printable(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
 }
 
 /* ---- report ---- */
@@ -292,6 +312,7 @@ static void session_end(struct bs_session *s, int result, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(s->rep.error, sizeof(s->rep.error), fmt, ap);
 		va_end(ap);
+		printable(s->rep.error);
 	}
 	s->rep.duration_ms = (uint32_t)(now_ms() - s->started);
 }
@@ -393,7 +414,7 @@ static void send_discover(struct bs_session *s)
 	coap_pdu_t *pdu = new_request(s, COAP_REQUEST_CODE_GET);
 	struct cs_bsserver_op *op;
 
-	/* b.7: no Uri-Path option = "/" */
+	/* Bootstrap-Discover: no Uri-Path option = "/" */
 	if (!pdu || !add_uint_option(pdu, COAP_OPTION_ACCEPT, CS_CF_LINK_FORMAT)) {
 		if (pdu)
 			coap_delete_pdu(pdu);
@@ -574,6 +595,7 @@ static void on_discover(struct bs_session *s, const coap_pdu_t *rsp)
 		return;
 	}
 	snprintf(s->rep.lwm2m_version, sizeof(s->rep.lwm2m_version), "%s", d.lwm2m);
+	printable(s->rep.lwm2m_version);
 	s->rep.client_bs_iid = cs_bs_discover_bootstrap_iid(&d);
 	err = cs_bs_plan_make(&s->model, &d, &opts, &s->plan, &ei);
 	cs_bs_discover_free(&d);
@@ -586,12 +608,22 @@ static void on_discover(struct bs_session *s, const coap_pdu_t *rsp)
 	send_next(s);
 }
 
+/* Transport TS response codes: each operation has one success code; any other is a failure */
+static int success_code(const struct bs_session *s)
+{
+	if (s->cur_is_discover)
+		return 205;
+	if (s->cur_is_finish)
+		return 204;
+	return s->cur_op->kind == CS_BS_OP_DELETE ? 202 : 204;
+}
+
 static void on_response(struct bs_session *s, const coap_pdu_t *rsp)
 {
 	struct cs_bsserver_op *op = &s->ops[s->cur];
 	coap_pdu_code_t c = coap_pdu_get_code(rsp);
-	int code = code_num(c);
-	char diag[DIAG_MAX + 8], said[DIAG_MAX + 32] = "";
+	int code = code_num(c), want = success_code(s);
+	char diag[DIAG_MAX + 8], said[DIAG_MAX + 64] = "";
 	const uint8_t *data;
 	size_t len = 0, off, total;
 
@@ -600,10 +632,12 @@ static void on_response(struct bs_session *s, const coap_pdu_t *rsp)
 	if (coap_get_data_large(rsp, &len, &data, &off, &total))
 		op->rsp_bytes = total ? total : len;
 	s->cur = -1;
-	if (c >> 5 != 2) {
+	if (code != want) {
 		diag_text(rsp, diag, sizeof(diag));
 		if (diag[0])
 			snprintf(said, sizeof(said), " (client said: \"%s\")", diag);
+		else if (c >> 5 == 2)
+			snprintf(said, sizeof(said), " (expected %s)", cs_bsserver_code_name(want));
 		if (s->cur_is_finish) {
 			s->rep.finish_code = code;
 			if (code == 406)
@@ -652,6 +686,7 @@ static coap_response_t response_handler(coap_session_t *cs, const coap_pdu_t *se
 		return COAP_RESPONSE_OK;
 	if (coap_pdu_get_code(received) == COAP_RESPONSE_CODE_CONTINUE)
 		return COAP_RESPONSE_OK;
+	s->answered = true;
 	on_response(s, received);
 	return COAP_RESPONSE_OK;
 }
@@ -797,8 +832,12 @@ static void sessions_run(struct cs_bsserver *srv)
 			s->rep.result = CS_ERR_ARG;
 		rep_sync(s);
 		emit(srv, CS_BSSERVER_SESSION_ENDED, &s->rep);
-		if (session_of(s->cs) == s)
+		if (session_of(s->cs) == s) {
 			coap_session_set_app_data(s->cs, NULL);
+			/* its unanswered request would go on retransmitting, and holding memory */
+			if (s->evicted)
+				coap_session_disconnected(s->cs, COAP_NACK_NOT_DELIVERABLE);
+		}
 		coap_session_release(s->cs);
 		session_free(s);
 	}
@@ -839,8 +878,11 @@ static void refuse(struct cs_bsserver *srv, coap_session_t *cs, coap_pdu_t *resp
 	emit(srv, CS_BSSERVER_REQUEST_REFUSED, &r);
 }
 
-/* Uri-Query "key=value" of a request; false when absent. */
-static bool query_get(const coap_pdu_t *pdu, const char *key, char *buf, size_t n, bool *toolong)
+/*
+ * Uri-Query "key=value" of a request; false when absent. *bad: the value is
+ * too long for buf or holds a control character (it would reach logs).
+ */
+static bool query_get(const coap_pdu_t *pdu, const char *key, char *buf, size_t n, bool *bad)
 {
 	coap_opt_iterator_t it;
 	coap_opt_t *o;
@@ -855,7 +897,10 @@ static bool query_get(const coap_pdu_t *pdu, const char *key, char *buf, size_t 
 		    v[kl] != '=')
 			continue;
 		l -= kl + 1;
-		*toolong = l >= n;
+		*bad = l >= n;
+		for (size_t i = 0; i < l; i++)
+			if (v[kl + 1 + i] < 0x20 || v[kl + 1 + i] == 0x7f)
+				*bad = true;
 		if (l >= n)
 			l = n - 1;
 		memcpy(buf, v + kl + 1, l);
@@ -865,13 +910,37 @@ static bool query_get(const coap_pdu_t *pdu, const char *key, char *buf, size_t 
 	return false;
 }
 
+/*
+ * At the session limit a Bootstrap-Request takes the place of the oldest
+ * session whose client has not answered anything yet: peers that send
+ * Bootstrap-Requests and never answer must not lock real clients out until
+ * the session timeout. Pushes and sessions of answering clients stay.
+ */
+static bool evict_unanswered(struct cs_bsserver *srv)
+{
+	struct bs_session *oldest = NULL;
+
+	for (struct bs_session *s = srv->sessions; s; s = s->next)
+		if (s->state != BS_DONE && !s->answered && !s->rep.push &&
+		    (!oldest || s->started <= oldest->started))
+			oldest = s;
+	if (!oldest)
+		return false;
+	session_end(oldest, CS_ERR_CANCELLED,
+		    "dropped for a new Bootstrap-Request: %u sessions at once, and this client "
+		    "had not answered",
+		    srv->cfg.max_sessions);
+	oldest->evicted = true;
+	return true;
+}
+
 static void handle_bs(coap_resource_t *res, coap_session_t *cs, const coap_pdu_t *req,
 		      const coap_string_t *query, coap_pdu_t *response)
 {
 	struct cs_bsserver *srv = coap_get_app_data(coap_session_get_context(cs));
 	struct bs_session *old = session_of(cs);
 	char ep[CS_BS_ENDPOINT_MAX] = "", pctbuf[16], diag[256];
-	bool has_ep, has_pct, toolong = false, pct_long = false;
+	bool has_ep, has_pct, ep_bad = false, pct_long = false;
 	int pct = -1, cf = CS_CF_TLV;
 
 	(void)res;
@@ -882,7 +951,7 @@ static void handle_bs(coap_resource_t *res, coap_session_t *cs, const coap_pdu_t
 		respond(response, 204, NULL);
 		return;
 	}
-	has_ep = query_get(req, "ep", ep, sizeof(ep), &toolong);
+	has_ep = query_get(req, "ep", ep, sizeof(ep), &ep_bad);
 	has_pct = query_get(req, "pct", pctbuf, sizeof(pctbuf), &pct_long);
 	if (!has_ep && coap_session_get_proto(cs) == COAP_PROTO_DTLS) {
 		/* Transport 1.1: ep may be left out when it equals the PSK identity */
@@ -894,9 +963,11 @@ static void handle_bs(coap_resource_t *res, coap_session_t *cs, const coap_pdu_t
 			has_ep = true;
 		}
 	}
-	if (!has_ep || !ep[0] || toolong) {
+	if (!has_ep || !ep[0] || ep_bad) {
+		printable(ep);
 		refuse(srv, cs, response, 400, CS_ERR_MALFORMED, ep, -1,
-		       toolong ? "ep is too long" : "Bootstrap-Request without ep=NAME");
+		       ep_bad ? "ep is too long or holds control characters"
+			      : "Bootstrap-Request without ep=NAME");
 		return;
 	}
 	if (has_pct) {
@@ -909,7 +980,7 @@ static void handle_bs(coap_resource_t *res, coap_session_t *cs, const coap_pdu_t
 			return;
 		}
 		pct = (int)v;
-		/* b.1: 4.15 when the requested pct is not supported (no CBOR writer here) */
+		/* Transport TS: 4.15 for a pct that is not supported (no CBOR writer here) */
 		if (pct != CS_CF_TLV && pct != CS_CF_SENML_JSON) {
 			snprintf(diag, sizeof(diag),
 				 "pct=%d is not supported; this Bootstrap-Server writes 11542 "
@@ -934,8 +1005,10 @@ static void handle_bs(coap_resource_t *res, coap_session_t *cs, const coap_pdu_t
 		session_end(old, CS_ERR_CANCELLED, "superseded by a new Bootstrap-Request from %s",
 			    old->rep.peer);
 		coap_session_set_app_data(cs, NULL);
+		/* its unanswered request would hold the new one back (NSTART 1) */
+		coap_session_disconnected(cs, COAP_NACK_NOT_DELIVERABLE);
 	}
-	if (active_count(srv) >= srv->cfg.max_sessions) {
+	if (active_count(srv) >= srv->cfg.max_sessions && !evict_unanswered(srv)) {
 		refuse(srv, cs, response, 503, CS_ERR_LIMIT, ep, pct,
 		       "too many bootstrap sessions at once; try again");
 		return;
@@ -945,7 +1018,7 @@ static void handle_bs(coap_resource_t *res, coap_session_t *cs, const coap_pdu_t
 		return;
 	}
 	session_of(cs)->request_mid = coap_pdu_get_mid(req);
-	/* DESIGN.md Injection 1: 2.04 Changed, piggybacked; commands follow after it */
+	/* 2.04 Changed (never 2.03), piggybacked; the commands follow after it */
 	respond(response, 204, NULL);
 }
 
@@ -956,7 +1029,7 @@ static void handle_bspack(coap_resource_t *res, coap_session_t *cs, const coap_p
 	(void)cs;
 	(void)req;
 	(void)query;
-	/* b.10: a BS without Bootstrap-Pack answers 5.01; the client falls back to POST /bs */
+	/* Core TS 1.2: a BS without Bootstrap-Pack answers 5.01; the client then uses POST /bs */
 	respond(response, 501, "Bootstrap-Pack is not served; use Bootstrap-Request (POST /bs)");
 }
 
@@ -1122,6 +1195,8 @@ int cs_bsserver_new(const struct cs_bsserver_config *cfg, struct cs_bsserver **o
 	}
 	coap_set_app_data(srv->ctx, srv);
 	coap_context_set_block_mode(srv->ctx, COAP_BLOCK_USE_LIBCOAP | COAP_BLOCK_SINGLE_BODY);
+	/* libcoap keeps state per peer port; a flood from many ports must not grow it */
+	coap_context_set_max_idle_sessions(srv->ctx, IDLE_SESSIONS);
 	coap_register_response_handler(srv->ctx, response_handler);
 	coap_register_nack_handler(srv->ctx, nack_handler);
 	coap_register_event_handler(srv->ctx, event_handler);

@@ -13,7 +13,7 @@
 #include "cardstrap/objects.h"
 #include "cardstrap/senml.h"
 
-#define MAX_ID 65535 /* reserved (objects.md "Identifier rules") */
+#define MAX_ID 65535 /* reserved (Core TS identifiers table) */
 
 /* ---- link-format (RFC 6690 §2) ---- */
 
@@ -260,7 +260,7 @@ int cs_bs_discover_parse(const uint8_t *buf, size_t len, struct cs_bs_discover *
 					break;
 			}
 		} else {
-			/* Core 1.0 form: `lwm2m="1.0"` as its own element (b.7) */
+			/* Core 1.0 form: `lwm2m="1.0"` as its own element (Core TS §5.2.7.3) */
 			err = lf_params(&s, out, NULL, true, ei);
 			if (err)
 				break;
@@ -387,13 +387,15 @@ static int plan_deletes(struct cs_bs_plan *p, const struct cs_model *m,
 	int err = 0;
 
 	if (opts->delete_all) {
-		/* b.8: DELETE / spares the BS account and /3/0 */
+		/* Core TS §5.2.7.5 Bootstrap-Delete: DELETE / spares the BS account and /3/0 */
 		err = add_op(p, &(struct cs_bs_op){CS_BS_OP_DELETE, -1, -1, NULL, false});
 	} else if (servers) {
 		for (size_t i = 0; i < d->nlinks && !err; i++) {
 			const struct cs_bs_link *l = &d->links[i];
 
-			if (l->oid == 0 && l->iid >= 0 && l->ssid >= 0)
+			/* never the client's BS account, even when listed with an ssid too */
+			if (l->oid == 0 && l->iid >= 0 && l->ssid >= 0 &&
+			    l->iid != p->client_bs_iid)
 				err = add_op(p, &(struct cs_bs_op){CS_BS_OP_DELETE, 0, l->iid, NULL,
 								   false});
 		}
@@ -472,6 +474,8 @@ int cs_bs_plan_make(const struct cs_model *m, const struct cs_bs_discover *d,
 
 		for (size_t i = 0; i < obj->ninst; i++) {
 			const struct cs_instance *inst = &obj->inst[i];
+			/* ninst > 0, so inst is set; the analyzer does not know that invariant */
+			/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference) */
 			struct cs_bs_op op = {CS_BS_OP_WRITE, obj->id, inst->id, inst, false};
 			int32_t t;
 

@@ -150,6 +150,25 @@ static json_t *ops_json(const struct cs_bsserver_report *r)
 	return a;
 }
 
+/*
+ * Text that came from a client (ep=, Discover answers quoted in errors) may
+ * be any bytes; JSON strings must be UTF-8, so such text gets '?' for every
+ * non-ASCII byte rather than losing the whole report.
+ */
+static json_t *text_json(const char *s)
+{
+	char copy[sizeof(((struct cs_bsserver_report *)0)->error)];
+	json_t *j = json_string(s);
+	size_t i;
+
+	if (j)
+		return j;
+	for (i = 0; s[i] && i + 1 < sizeof(copy); i++)
+		copy[i] = (char)((unsigned char)s[i] < 0x80 ? s[i] : '?');
+	copy[i] = '\0';
+	return json_string(copy);
+}
+
 json_t *cs_bsserver_report_json(enum cs_bsserver_event ev, const struct cs_bsserver_report *r)
 {
 	json_t *j, *deleted = json_array(), *written = json_array(), *remaps = json_array();
@@ -168,7 +187,7 @@ json_t *cs_bsserver_report_json(enum cs_bsserver_event ev, const struct cs_bsser
 		if (o && w->ssid >= 0)
 			json_object_set_new(o, "ssid", json_integer(w->ssid));
 		if (o && w->uri[0])
-			json_object_set_new(o, "uri", json_string(w->uri));
+			json_object_set_new(o, "uri", text_json(w->uri));
 		if (!o || json_array_append_new(written, o))
 			goto fail;
 	}
@@ -178,18 +197,19 @@ json_t *cs_bsserver_report_json(enum cs_bsserver_event ev, const struct cs_bsser
 					      r->remaps[i].from, "to", r->remaps[i].to)))
 			goto fail;
 	code_str(r->finish_code, finish, sizeof(finish));
-	j = json_pack("{s:s, s:I, s:s, s:s, s:b, s:b, s:s, s:s, s:s, s:b, s:b, s:o, s:o, s:o, s:o, "
-		      "s:s, s:b, s:s, s:s, s:I, s:I}",
-		      "event", cs_bsserver_event_name(ev), "session", (json_int_t)r->id, "endpoint",
-		      r->endpoint, "peer", r->peer, "dtls", r->dtls, "push", r->push,
-		      "content_format", cf_name(r->content_format), "lwm2m", r->lwm2m_version,
-		      "bs_account", r->bs_account == CS_BS_ACCOUNT_SKIP ? "skip" : "handover",
-		      "bs_account_written", r->bs_account_written, "bs_account_skipped",
-		      r->bs_account_skipped, "operations", ops_json(r), "deleted", deleted,
-		      "written", written, "remapped", remaps, "finish", finish, "ok",
-		      ev != CS_BSSERVER_SESSION_STARTED && r->result == 0 && r->id != 0, "result",
-		      r->result ? cs_strerror(r->result) : "ok", "error", r->error, "started",
-		      (json_int_t)r->started_ms, "duration_ms", (json_int_t)r->duration_ms);
+	j = json_pack(
+		"{s:s, s:I, s:o, s:s, s:b, s:b, s:s, s:o, s:s, s:b, s:b, s:o, s:o, s:o, s:o, "
+		"s:s, s:b, s:s, s:o, s:I, s:I}",
+		"event", cs_bsserver_event_name(ev), "session", (json_int_t)r->id, "endpoint",
+		text_json(r->endpoint), "peer", r->peer, "dtls", r->dtls, "push", r->push,
+		"content_format", cf_name(r->content_format), "lwm2m", text_json(r->lwm2m_version),
+		"bs_account", r->bs_account == CS_BS_ACCOUNT_SKIP ? "skip" : "handover",
+		"bs_account_written", r->bs_account_written, "bs_account_skipped",
+		r->bs_account_skipped, "operations", ops_json(r), "deleted", deleted, "written",
+		written, "remapped", remaps, "finish", finish, "ok",
+		ev != CS_BSSERVER_SESSION_STARTED && r->result == 0 && r->id != 0, "result",
+		r->result ? cs_strerror(r->result) : "ok", "error", text_json(r->error), "started",
+		(json_int_t)r->started_ms, "duration_ms", (json_int_t)r->duration_ms);
 	if (!j)
 		return NULL;
 	if (r->requested_pct >= 0)

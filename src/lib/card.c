@@ -5,7 +5,7 @@
 #include "cardstrap/card.h"
 #include "cardstrap/encoding.h"
 
-#define DEFAULT_KEYREF 0x01 /* PIN Appl 1 when no FCP names one (§7) */
+#define DEFAULT_KEYREF 0x01 /* PIN Appl 1 when no FCP names one (TS 102 221 Table 9.3) */
 #define MAX_APPS       8
 
 struct reader {
@@ -71,6 +71,9 @@ static int read_basic(struct reader *r, struct cs_errinfo *ei)
 	info->has_dir = !err;
 	err = 0;
 	for (size_t i = 0; i < dir.n; i++) {
+		/* an empty EF.DIR (size 0) is one empty record, and dir.data holds no memory */
+		if (!dir.len[i])
+			continue;
 		/* One record at a time: each is padded with FF after its template. */
 		if (cs_pkcs15_parse_dir(dir.data.data + off, dir.len[i], apps, MAX_APPS, &napps,
 					NULL))
@@ -420,7 +423,7 @@ int cs_card_read_bootstrap(struct cs_transport *t, const struct cs_card_read_opt
 	}
 	if (r.scp)
 		cs_scp03_close(r.scp);
-	/* scp03.md §10: on any MAC failure abort, close the channel, discard everything read */
+	/* on any MAC failure abort, close the channel, discard everything read */
 	if (err == CS_ERR_SCP03_MAC && ei) {
 		char old[sizeof(ei->msg)];
 

@@ -111,7 +111,7 @@ int cs_cardimg_default_atr(unsigned channels, bool extended_length, uint8_t *atr
 	y = (uint8_t)(channels - 1 > 7 ? 7 : channels - 1);
 	atr[0] = 0x3B; /* direct convention */
 	atr[1] = 0x85; /* TD1 follows, 5 historical bytes */
-	atr[2] = 0x01; /* TD1: T=1 only, as vpcd reports T=1 (vpcd.md §4.3) */
+	atr[2] = 0x01; /* TD1: T=1 only, as vpcd reports T=1 (vsmartcard vpcd) */
 	atr[3] = 0x80; /* compact-TLV historical bytes */
 	atr[4] = 0x73; /* card capabilities, 3 bytes */
 	atr[5] = 0xF6; /* select by full/partial DF name, path, FID; SFI; record number */
@@ -297,6 +297,11 @@ static int bad(struct cs_errinfo *ei, int code, const char *where, const char *f
 	return cs_error(ei, code, -1, "card image: %s: %s", where, msg);
 }
 
+#ifdef __clang_analyzer__
+/* The analyzer does not inline variadic functions: tell it bad() returns code. */
+#define bad(ei, code, ...) (bad((ei), (code), __VA_ARGS__), (code))
+#endif
+
 static void sub(char *dst, const char *where, const char *member)
 {
 	/* a member path longer than WHERE_MAX is cut; messages stay readable */
@@ -435,7 +440,7 @@ static int get_fid(const json_t *obj, const char *key, const char *where, bool r
 	return err;
 }
 
-/* TS 102 221 Table 9.3 (smartcard-storage.md §7): PIN and ADM key references. */
+/* TS 102 221 Table 9.3: PIN and ADM key references. */
 static bool key_ref_ok(unsigned k)
 {
 	return (k >= 0x01 && k <= 0x08) || k == 0x11 || (k >= 0x81 && k <= 0x88) ||
@@ -591,8 +596,10 @@ static int parse_records(const json_t *o, const char *where, struct cs_cardimg_e
 				   json_kind(r));
 		s = json_string_value(r);
 		err = cs_hex_decode(s, strlen(s), &b, &hei);
-		if (err)
+		if (err) {
+			cs_buf_free(&b); /* the digits before the fault were decoded */
 			return bad(ei, err, w, "not hex: %s", hei.msg);
+		}
 		if (b.len > rl) {
 			err = bad(ei, CS_ERR_RANGE, w, "%zu bytes, longer than record_length %lu",
 				  b.len, rl);
@@ -744,6 +751,8 @@ static int parse_adf(const json_t *o, const char *where, struct cs_cardimg_df *a
 	if (!err)
 		err = get_hex(o, "aid", where, true, 5, CS_CARDIMG_MAX_AID, &b, NULL, ei);
 	if (!err) {
+		/* "aid" is required, so get_hex() succeeded with 5 bytes or more */
+		/* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker) */
 		memcpy(adf->aid, b.data, b.len);
 		adf->aid_len = b.len;
 		err = get_text(o, "label", where, adf->label, sizeof(adf->label), ei);
@@ -784,7 +793,7 @@ static int parse_pin(const json_t *o, const char *where, struct cs_cardimg_pin *
 		return err;
 	sub(w, where, "value");
 	n = strlen(v);
-	/* §7: VERIFY carries the PIN as ASCII digits padded with FF to 8 bytes */
+	/* TS 102 221: VERIFY PIN carries the PIN as ASCII digits padded with FF to 8 bytes */
 	if (n < 4 || n > 8)
 		return bad(ei, CS_ERR_RANGE, w, "%zu characters, expected 4..8 digits", n);
 	for (i = 0; i < n; i++)
@@ -1057,7 +1066,7 @@ static int parse_scp03(const json_t *o, struct cs_cardimg *img, struct cs_errinf
 					has_dek ? dek.data : NULL, enc.len, NULL);
 	if (!err)
 		err = get_byte(o, "i", "scp03", &sc->i_param, ei);
-	/* scp03.md §3: S8 mode only; 10 pseudo-random challenge, 20 R-MAC, 40 R-ENC */
+	/* GP Amd D "i" parameter: S8 mode only; 10 pseudo-random challenge, 20 R-MAC, 40 R-ENC */
 	if (!err && (sc->i_param & ~0x70))
 		err = bad(ei, CS_ERR_UNSUPPORTED, "scp03.i",
 			  "%02X: only the bits 10, 20 and 40 are supported (S8 mode)", sc->i_param);
@@ -1558,7 +1567,7 @@ static int std_ef(struct cs_cardimg_df *df, uint16_t fid, const char *name, uint
 	if (!ef)
 		return CS_ERR_NOMEM;
 	ef->fid = fid;
-	ef->sfi = (uint8_t)(fid & 0x1F); /* §9.1: the SFI a host guesses from the FID */
+	ef->sfi = (uint8_t)(fid & 0x1F); /* TS 102 221 §11.1.1.4.8: SFI from the FID */
 	ef->structure = CS_EF_TRANSPARENT;
 	ef->read_pin = read_pin;
 	snprintf(ef->name, sizeof(ef->name), "%s", name);
@@ -1598,7 +1607,7 @@ static int build_mf(struct cs_cardimg *img, struct cs_errinfo *ei)
 	dir->sfi = CS_SFI_EF_DIR;
 	dir->structure = CS_EF_LINEAR_FIXED;
 	snprintf(dir->name, sizeof(dir->name), "EF.DIR");
-	/* Two records of 32 bytes: the template, then an unused one (all FF, §3). */
+	/* Two records of 32 bytes: the template, then an unused one (all FF). */
 	dir->record_len = rec.len > 32 ? rec.len : 32;
 	dir->record_count = 2;
 	dir->len = dir->record_len * 2;

@@ -6,11 +6,11 @@
 #include "cardstrap/scp03.h"
 
 /*
- * The card side of smartcard-storage.md §7-§9 (TS 102 221 / ISO 7816-4
- * subset): MANAGE CHANNEL, SELECT, READ BINARY, READ RECORD, VERIFY,
- * GET RESPONSE, and the SCP03 secure channel of scp03.md (INITIALIZE
- * UPDATE, EXTERNAL AUTHENTICATE, wrapped commands) with one session per
- * logical channel. Every handler returns the status word; response data
+ * The card side of Core TS App. G.2 (a TS 102 221 / ISO 7816-4 subset):
+ * MANAGE CHANNEL, SELECT, READ BINARY, READ RECORD, VERIFY, GET RESPONSE,
+ * and the SCP03 secure channel of Core TS App. H (GP Amendment D:
+ * INITIALIZE UPDATE, EXTERNAL AUTHENTICATE, wrapped commands) with one
+ * session per logical channel. Every handler returns the status word; response data
  * goes to sim->out.
  */
 
@@ -131,7 +131,7 @@ void cs_cardsim_reset(struct cs_cardsim *sim)
 		return;
 	memset(sim->ch, 0, sizeof(sim->ch));
 	cs_zeroize(sim->scp, sizeof(sim->scp));
-	/* vpcd.md §4.2.3: after power on or reset the basic channel has the MF selected */
+	/* TS 102 221: after power on or reset the basic channel has the MF selected */
 	sim->ch[0].open = true;
 	sim->ch[0].df = &sim->img->mf;
 	for (i = 0; i < sim->n_verified; i++)
@@ -161,9 +161,9 @@ void cs_cardsim_tamper_rmac(struct cs_cardsim *sim, unsigned long nth)
 /* ---- parsing ---- */
 
 /*
- * §8.1 class byte: channel in b2..b1 (0x, 8x) or b4..b1 + 4 (4x, Cx). The
+ * TS 102 221 class byte: channel in b2..b1 (0x, 8x) or b4..b1 + 4 (4x, Cx). The
  * GP class (8x, Cx/Ex) and secure messaging (b4..b3 = 01, or b6 in the
- * further form: scp03.md §6) only on a card with SCP03; no chaining.
+ * further form, ISO 7816-4) only on a card with SCP03; no chaining.
  */
 static uint16_t parse_cla(const struct cs_cardsim *sim, struct apdu *a)
 {
@@ -270,7 +270,7 @@ static bool want(const struct cs_cardsim *sim, const struct apdu *a, size_t *ne)
 {
 	size_t max = sim->img->max_le;
 
-	/* a wrapped answer must fit a short R-APDU (scp03.md §7 design note) */
+	/* a wrapped answer, pad16(n + 1) + 8 bytes, must fit a short R-APDU */
 	if (sim->sm && max > sim->sm_cap)
 		max = sim->sm_cap;
 
@@ -306,7 +306,7 @@ static uint16_t keep(struct cs_cardsim *sim, unsigned ch, const uint8_t *d, size
 }
 
 /*
- * Data of a case-4 command (SELECT with FCP). T=0 (§8.3): kept for GET
+ * Data of a case-4 command (SELECT with FCP). T=0 (TS 102 221 §7.3.1.1): kept for GET
  * RESPONSE, announced with 61xx. T=1: returned up to Ne, the rest left
  * for GET RESPONSE; no Le means no data (ISO 7816-3 case 3).
  */
@@ -372,7 +372,7 @@ static struct cs_cardimg_ef *ef_by_sfi(struct cs_cardimg_df *df, uint8_t sfi)
 	return NULL;
 }
 
-/* ---- FCP (§8.5) ---- */
+/* ---- FCP (TS 102 221 §11.1.1) ---- */
 
 struct tlvw {
 	uint8_t b[256];
@@ -437,7 +437,7 @@ static void fcp_df(const struct cs_cardimg_df *df, struct tlvw *out)
 		put_tlv(&w, 0x84, df->aid, df->aid_len);
 	put_tlv(&w, 0x8A, &lcsi, 1);
 	if (df->n_pin_status) {
-		/* §7: PS_DO bit i (MSB first) = i-th listed key reference enabled */
+		/* TS 102 221 PS_DO: bit i (MSB first) = i-th listed key reference enabled */
 		for (i = 0; i < df->n_pin_status; i++) {
 			if (df->pin_status[i].enabled)
 				ps |= (uint8_t)(0x80 >> i);
@@ -514,7 +514,7 @@ static bool select_path(struct cs_cardsim *sim, const struct channel *ch, const 
 		if (res->ef)
 			return false;
 		if (from_mf && i == 0 && fid == CS_FID_CURRENT_ADF) {
-			/* §8.2: 7FFF at the start of a path from the MF = the current ADF */
+			/* TS 102 221: 7FFF at the start of a path from the MF = the current ADF */
 			res->df = ch->adf;
 			if (!ch->adf)
 				return false;
@@ -591,7 +591,7 @@ static uint16_t cmd_read_binary(struct cs_cardsim *sim, const struct apdu *a)
 	if (a->lc || !a->has_le)
 		return SW_WRONG_LENGTH;
 	if (a->p1 & 0x80) {
-		/* §9.1: P1 = 100sssss, P2 = offset 0..255 */
+		/* READ BINARY with an SFI: P1 = 100sssss, P2 = offset 0..255 */
 		if ((a->p1 & 0x60) || (a->p1 & 0x1F) == 0)
 			return SW_P1P2;
 		ef = ef_by_sfi(ch->df, a->p1 & 0x1F);
@@ -625,7 +625,7 @@ static uint16_t cmd_read_binary(struct cs_cardsim *sim, const struct apdu *a)
 		emit(sim, ef->data + off, ne);
 		return SW_OK;
 	}
-	/* §8.3/§8.4: T=0 tells the exact length, T=1 gives what is left with a warning */
+	/* TS 102 221 §7.3.1.1: T=0 tells the exact length, T=1 gives what is left + a warning */
 	if (t0_now(sim) && rem <= 0xFF)
 		return (uint16_t)(0x6C00 | rem);
 	emit(sim, ef->data + off, rem);
@@ -641,7 +641,7 @@ static uint16_t cmd_read_record(struct cs_cardsim *sim, const struct apdu *a)
 
 	if (a->lc || !a->has_le)
 		return SW_WRONG_LENGTH;
-	/* only absolute mode, P2 = SFI << 3 | 100 (§3, §9.1) */
+	/* only absolute mode, P2 = SFI << 3 | 100 (ISO 7816-4 READ RECORD) */
 	if ((a->p2 & 0x07) != 0x04 || sfi == 0x1F)
 		return SW_P1P2;
 	if (sfi) {
@@ -675,7 +675,7 @@ static uint16_t cmd_read_record(struct cs_cardsim *sim, const struct apdu *a)
 	return ne > rl ? SW_EOF : SW_OK;
 }
 
-/* ---- VERIFY (§7) ---- */
+/* ---- VERIFY PIN (TS 102 221) ---- */
 
 static bool same8(const uint8_t *a, const uint8_t *b)
 {
@@ -813,9 +813,9 @@ static uint16_t cmd_get_response(struct cs_cardsim *sim, const struct apdu *a)
 	return sim->pending_sw;
 }
 
-/* ---- SCP03 (scp03.md) ---- */
+/* ---- SCP03 (Core TS App. H, GP Amendment D) ---- */
 
-/* INITIALIZE UPDATE (§3): a new session on the command's channel with the image's key set. */
+/* INITIALIZE UPDATE: a new session on the command's channel with the image's key set. */
 static uint16_t cmd_init_update(struct cs_cardsim *sim, const struct apdu *a, const uint8_t *c,
 				size_t n)
 {
@@ -867,14 +867,14 @@ static uint16_t gp_command(struct cs_cardsim *sim, const struct apdu *a, const u
 	switch (a->ins) {
 	case INS_INIT_UPDATE: return cmd_init_update(sim, a, c, n);
 	case INS_EXT_AUTH:
-		/* §5: C-MAC, host cryptogram, level; any failure ends the session */
+		/* EXTERNAL AUTHENTICATE: C-MAC, host cryptogram, level; failure ends the session */
 		cs_scp03_card_ext_auth(&sim->scp[a->chan], c, n, &sw, NULL);
 		return sw;
 	}
 	return SW_INS;
 }
 
-/* Most plain response data whose wrapped form fits 256 bytes (§7 design note: 239 under 33). */
+/* Most plain response data whose wrapped form, pad16(n + 1) + 8, fits 256 bytes (239 under 33). */
 static size_t wrapped_cap(uint8_t level)
 {
 	size_t r = 256;
@@ -900,7 +900,7 @@ static uint16_t iso_command(struct cs_cardsim *sim, const struct apdu *a)
 }
 
 /*
- * A command on a channel with an open session (§6, §7): verify the C-MAC
+ * A command on a channel with an open session (GP Amd D): verify the C-MAC
  * and decrypt, process the plain command, encrypt and R-MAC the answer. A
  * command without secure messaging or with a wrong C-MAC ends the session
  * (6982).
@@ -929,7 +929,7 @@ static uint16_t secure_command(struct cs_cardsim *sim, const uint8_t *c, size_t 
 	if (!parse_body(plain, plen, &p) || p.extended) {
 		sw = SW_WRONG_LENGTH;
 	} else {
-		/* §8.3: over T=0 no Le travels with command data; what answers data gets Le 00 */
+		/* TS 102 221 §7.3.1.1: T=0 sends no Le with data; what answers data gets Le 00 */
 		if (sim->img->t0 && !p.has_le &&
 		    (p.ins == 0xB0 || p.ins == 0xB2 || (p.ins == 0xA4 && p.p2 != 0x0C))) {
 			p.has_le = true;

@@ -233,7 +233,7 @@ static int load_multiple(struct cs_resource *res, const struct cs_tlv *mr, const
 
 	cs_tlv_reader_enter(mr, &rd);
 	while ((rc = read_entry(&rd, &e, path, ei)) == 1) {
-		/* tlv.md §2: a Multiple Resource holds only Resource Instance entries */
+		/* Core TS §7.4.3: a Multiple Resource holds only Resource Instance entries */
 		if (e.kind != CS_TLV_RESOURCE_INSTANCE)
 			return cs_error(ei, CS_ERR_MALFORMED, (long)e.offset,
 					"%s: %s %u at offset %zu inside a Multiple Resource (only "
@@ -265,7 +265,7 @@ static int load_instance(struct cs_instance *inst, uint16_t oid, const struct cs
 	snprintf(path, sizeof(path), "/%u/%u", oid, inst->id);
 	cs_tlv_reader_enter(oi, &rd);
 	while ((rc = read_entry(&rd, &e, path, ei)) == 1) {
-		/* tlv.md §2: an Object Instance holds Resource and Multiple Resource entries */
+		/* Core TS §7.4.3: an Object Instance holds Resource and Multiple Resource TLVs */
 		if (e.kind == CS_TLV_OBJECT_INSTANCE)
 			return cs_error(ei, CS_ERR_MALFORMED, (long)e.offset,
 					"%s: Object Instance %u at offset %zu nested inside an "
@@ -311,7 +311,7 @@ static int load_object(struct cs_object *o, const uint8_t *tlv, size_t len, size
 	snprintf(path, sizeof(path), "/%u", o->id);
 	cs_tlv_reader_init(&rd, tlv, len, base);
 	while ((rc = read_entry(&rd, &e, path, ei)) == 1) {
-		/* App. G.3.3 / tlv.md §2: a record holds the Object Instance TLVs (PUT /O) */
+		/* App. G.3.3 / Core TS §7.4.3: a record holds the Object Instance TLVs (PUT /O) */
 		if (e.kind != CS_TLV_OBJECT_INSTANCE)
 			return cs_error(
 				ei, CS_ERR_MALFORMED, (long)e.offset,

@@ -25,7 +25,7 @@
 enum { S = false, M = true }; /* single / multiple */
 enum { OPT = false, MAND = true };
 
-/* spec/objects.md "Object 0"; ranges of strings/opaque are byte lengths. */
+/* LwM2M registry object 0 (versions 1.0-1.2); ranges of strings/opaque are byte lengths. */
 static const struct cs_resdef security_res[] = {
 	RR(0, "LwM2M Server URI", STRING, S, MAND, 0, 0, 255),
 	R(1, "Bootstrap-Server", BOOLEAN, S, MAND, 0),
@@ -62,7 +62,7 @@ static const struct cs_resdef security_res[] = {
 	R(30, "RDS Application ID", STRING, S, OPT, 2),
 };
 
-/* spec/objects.md "Object 1"; SSID 1..65534 per the identifier rules, not the 1.0 XML. */
+/* LwM2M registry object 1 (1.0-1.2); SSID 1..65534 per the Core TS identifiers, not the 1.0 XML. */
 static const struct cs_resdef server_res[] = {
 	RR(0, "Short Server ID", INTEGER, S, MAND, 0, 1, 65534),
 	R(1, "Lifetime", INTEGER, S, MAND, 0),
@@ -94,7 +94,7 @@ static const struct cs_resdef server_res[] = {
 	RR(27, "Profile ID Hash Algorithm", UNSIGNED, S, OPT, 2, 0, 255),
 };
 
-/* spec/objects.md "Object 2"; ACL bits b0..b4 (1.1 range 0..31). */
+/* LwM2M registry object 2 (1.0-1.1); ACL bits b0..b4 (1.1 range 0..31). */
 static const struct cs_resdef access_control_res[] = {
 	RR(0, "Object ID", INTEGER, S, MAND, 0, 1, 65534),
 	RR(1, "Object Instance ID", INTEGER, S, MAND, 0, 0, 65535),

@@ -121,7 +121,7 @@ int cs_scp03_kcv(const uint8_t *key, size_t key_len, uint8_t kcv[CS_SCP03_KCV_LE
 
 	if (!key || !kcv || !key_len_ok(key_len))
 		return CS_ERR_ARG;
-	/* §9: AES KCV = first 3 bytes of AES-ECB(key, 16 × 01) */
+	/* GP AES key check value: the first 3 bytes of AES-ECB(key, 16 × 01) */
 	memset(in, 0x01, sizeof(in));
 	err = aes_ecb_encrypt(key, key_len, in, out);
 	if (!err)
@@ -140,9 +140,9 @@ int cs_scp03_kdf(const uint8_t *key, size_t key_len, uint8_t constant, const uin
 
 	if (!key || !out || (!context && context_len) || !key_len_ok(key_len))
 		return CS_ERR_ARG;
-	if (out_len == 0 || out_len > 255 * CS_SCP03_BLOCK)
+	if (out_len == 0 || out_len > 255 * (size_t)CS_SCP03_BLOCK)
 		return CS_ERR_RANGE;
-	/* §4: label (11 × 00 || constant) || 00 || L (bits, 2 bytes BE) || i || context */
+	/* GP Amd D KDF: (11 × 00 || constant) || 00 || L (bits, 2 bytes BE) || i || context */
 	memset(fixed, 0, sizeof(fixed));
 	fixed[11] = constant;
 	fixed[13] = (uint8_t)(bits >> 8);
@@ -166,7 +166,7 @@ int cs_scp03_kdf(const uint8_t *key, size_t key_len, uint8_t constant, const uin
 
 bool cs_scp03_level_valid(uint8_t level)
 {
-	/* §5: encryption needs the matching MAC; R-ENC also needs C-DECRYPTION */
+	/* GP Amd D: encryption needs the matching MAC; R-ENC also needs C-DECRYPTION */
 	switch (level) {
 	case 0x00:
 	case 0x01:
@@ -222,6 +222,23 @@ static void trim(const char *text, size_t *b, size_t *e)
 
 enum key_field { F_KVN, F_ENC, F_MAC, F_DEK, F_COUNT };
 
+/* A name a message may quote: a short word that is not hex (else it may be key material). */
+static bool quotable_name(const char *s, size_t n)
+{
+	bool hex = true;
+
+	if (n == 0 || n > 12)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '-'))
+			return false;
+		hex = hex && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'));
+	}
+	return !hex;
+}
+
 static int keys_line(const char *text, size_t b, size_t e, unsigned line, bool *seen,
 		     struct cs_buf *val, struct cs_errinfo *ei)
 {
@@ -239,10 +256,16 @@ static int keys_line(const char *text, size_t b, size_t e, unsigned line, bool *
 	for (f = 0; f < F_COUNT; f++)
 		if (ne - nb == strlen(names[f]) && strncasecmp(text + nb, names[f], ne - nb) == 0)
 			break;
-	if (f == F_COUNT)
+	if (f == F_COUNT && quotable_name(text + nb, ne - nb))
 		return cs_error(ei, CS_ERR_MALFORMED, (long)b,
 				"SCP03 keys line %u: unknown name \"%.*s\" (kvn, enc, mac or dek)",
-				line, (int)(ne - nb > 16 ? 16 : ne - nb), text + nb);
+				line, (int)(ne - nb), text + nb);
+	if (f == F_COUNT)
+		return cs_error(
+			ei, CS_ERR_MALFORMED, (long)b,
+			"SCP03 keys line %u: unknown name before '=' (kvn, enc, mac or dek; "
+			"not quoted, it may be key material)",
+			line);
 	if (seen[f])
 		return cs_error(ei, CS_ERR_MALFORMED, (long)b, "SCP03 keys line %u: %s given twice",
 				line, names[f]);
@@ -420,7 +443,7 @@ static uint8_t cla_plain(uint8_t cla)
 	return cla_further(cla) ? (uint8_t)(cla & ~0x20) : (uint8_t)(cla & ~0x0C);
 }
 
-/* §6 step 4: CLA in the C-MAC input, channel zero, b4 clear, b3 set; b8 and chaining kept. */
+/* GP Amd D C-MAC: CLA in the MAC input, channel zero, b4 clear, b3 set; b8 and chaining kept. */
 static uint8_t cla_mac(uint8_t cla)
 {
 	return (uint8_t)((cla & 0x90) | 0x04);
@@ -435,7 +458,7 @@ static uint8_t gp_cla(uint8_t channel, bool sm)
 
 static bool sw_protected(uint16_t sw)
 {
-	/* §7 step 1: only 9000 and the warnings 62xx/63xx carry data and R-MAC */
+	/* GP Amd D R-MAC: only 9000 and the warnings 62xx/63xx carry data and R-MAC */
 	return sw == SW_OK || (sw >> 8) == 0x62 || (sw >> 8) == 0x63;
 }
 
@@ -519,7 +542,7 @@ int cs_scp03_random(uint8_t *out, size_t len, struct cs_errinfo *ei)
 	return 0;
 }
 
-/* §4: S-ENC, S-MAC, S-RMAC and both cryptograms from the two challenges. */
+/* GP Amd D key derivation: S-ENC, S-MAC, S-RMAC and both cryptograms from the two challenges. */
 static int derive(struct cs_scp03_session *s, const struct cs_scp03_keys *k)
 {
 	uint8_t ctx[2 * CS_SCP03_S8];
@@ -555,7 +578,7 @@ static int c_mac(const struct cs_scp03_session *s, uint8_t cla, uint8_t ins, uin
 	return cmac3(s->s_mac, s->key_len, s->mcv, sizeof(s->mcv), hdr, sizeof(hdr), data, n, mac);
 }
 
-/* R-MAC over MCV || data' || SW (§7 step 2). */
+/* R-MAC over MCV || data' || SW (GP Amd D). */
 static int r_mac(const struct cs_scp03_session *s, const uint8_t *data, size_t n, uint16_t sw,
 		 uint8_t mac[CS_SCP03_BLOCK])
 {
@@ -564,7 +587,7 @@ static int r_mac(const struct cs_scp03_session *s, const uint8_t *data, size_t n
 	return cmac3(s->s_rmac, s->key_len, s->mcv, sizeof(s->mcv), data, n, swb, sizeof(swb), mac);
 }
 
-/* §6 step 2.2, §7 step 3.1: AES-ECB(S-ENC, 16-byte BE counter), first byte 80 for responses. */
+/* GP Amd D ICV: AES-ECB(S-ENC, 16-byte BE counter), first byte 80 for responses. */
 static int icv(const struct cs_scp03_session *s, bool response, uint8_t out[CS_SCP03_BLOCK])
 {
 	uint8_t block[CS_SCP03_BLOCK] = {0};
@@ -632,7 +655,7 @@ int cs_scp03_host_init_update(struct cs_scp03_session *s, const struct cs_scp03_
 	s->channel = channel;
 	s->kvn = k->kvn;
 	memcpy(s->host_challenge, host_challenge, CS_SCP03_S8);
-	/* §3: CLA 80+ch / C0+ch-4, INS 50, P1 KVN, P2 00, Lc 08, host challenge, Le 00 */
+	/* GP Amd D: CLA 80+ch / C0+ch-4, INS 50, P1 KVN, P2 00, Lc 08, host challenge, Le 00 */
 	apdu[0] = gp_cla(channel, false);
 	apdu[1] = INS_INIT_UPDATE;
 	apdu[2] = k->kvn;
@@ -657,7 +680,7 @@ int cs_scp03_host_check_init_update(struct cs_scp03_session *s, const struct cs_
 		return cs_error(ei, CS_ERR_ARG, -1,
 				"INITIALIZE UPDATE response without INITIALIZE UPDATE");
 	}
-	/* §3: 29 or 32 bytes in S8, 45 or 48 in S16 */
+	/* INITIALIZE UPDATE response: 29 or 32 bytes in S8, 45 or 48 in S16 */
 	if (len == 45 || len == 48)
 		err = cs_error(
 			ei, CS_ERR_SCP03_UNSUPPORTED, -1,
@@ -697,7 +720,7 @@ int cs_scp03_host_check_init_update(struct cs_scp03_session *s, const struct cs_
 		cs_scp03_session_clear(s);
 		return cs_error(ei, err, -1, "SCP03 session key derivation failed");
 	}
-	/* §4: the device MUST compare the card cryptogram and stop on a mismatch */
+	/* GP Amd D: the host MUST compare the card cryptogram and stop on a mismatch */
 	if (!equal_ct(s->card_cryptogram, rsp + 21, CS_SCP03_S8)) {
 		cs_scp03_session_clear(s);
 		return cs_error(ei, CS_ERR_SCP03_CRYPTOGRAM, 21,
@@ -707,7 +730,7 @@ int cs_scp03_host_check_init_update(struct cs_scp03_session *s, const struct cs_
 	return 0;
 }
 
-/* R-MAC / R-ENC only when the card's "i" parameter offers them (§3). */
+/* R-MAC / R-ENC only when the card's "i" parameter offers them (GP Amd D). */
 static bool level_offered(uint8_t level, uint8_t i_param)
 {
 	if ((level & CS_SCP03_R_MAC) && !(i_param & CS_SCP03_I_R_MAC))
@@ -736,7 +759,7 @@ int cs_scp03_host_ext_auth(struct cs_scp03_session *s, uint8_t level,
 				"card does not offer security level %02X (i parameter %02X lacks "
 				"R-MAC 20 / R-ENC 40)",
 				level, s->i_param);
-	/* §5: always C-MACed, never encrypted, no counter */
+	/* EXTERNAL AUTHENTICATE: always C-MACed, never encrypted, no counter */
 	apdu[0] = gp_cla(s->channel, true);
 	apdu[1] = INS_EXT_AUTH;
 	apdu[2] = level;
@@ -816,7 +839,7 @@ int cs_scp03_host_wrap(struct cs_scp03_session *s, const uint8_t *capdu, size_t 
 		return cs_error(ei, CS_ERR_LIMIT, -1, "SCP03 wrap: output too small");
 	if (s->counter == UINT32_MAX)
 		return cs_error(ei, CS_ERR_LIMIT, -1, "SCP03 encryption counter exhausted");
-	/* §6 step 1: the counter moves for every command, with or without data */
+	/* GP Amd D: the encryption counter moves for every command, with or without data */
 	s->counter++;
 	if (enc) {
 		err = encrypt_padded(s, false, a.data, a.lc, out + 5);
@@ -838,7 +861,7 @@ int cs_scp03_host_wrap(struct cs_scp03_session *s, const uint8_t *capdu, size_t 
 	memcpy(s->mcv, mac, sizeof(s->mcv));
 	memcpy(out + 5 + dlen, mac, CS_SCP03_S8);
 	cs_zeroize(mac, sizeof(mac));
-	/* Le kept as the caller gave it: the plaintext length wanted (UNCONFIRMED, §7) */
+	/* Le kept as the caller gave it: the plaintext length wanted (UNCONFIRMED on real cards) */
 	if (a.has_le)
 		out[5 + dlen + CS_SCP03_S8] = a.le;
 	*olen = need;
@@ -859,7 +882,7 @@ int cs_scp03_host_unwrap(struct cs_scp03_session *s, const uint8_t *rapdu, size_
 		return cs_error(ei, CS_ERR_ARG, -1, "SCP03 unwrap: no open secure channel");
 	sw = (uint16_t)(rapdu[rlen - 2] << 8 | rapdu[rlen - 1]);
 	if (!(s->level & CS_SCP03_R_MAC) || !sw_protected(sw)) {
-		/* §7 step 1: an error SW comes alone; without R-MAC the answer is plain */
+		/* GP Amd D: an error SW comes alone; without R-MAC the answer is plain */
 		size_t n = (s->level & CS_SCP03_R_MAC) ? 2 : rlen;
 
 		if (n > *olen)
@@ -978,7 +1001,7 @@ int cs_scp03_card_init_update(struct cs_scp03_session *s, const struct cs_scp03_
 		cs_scp03_session_clear(s);
 		return cs_error(ei, CS_ERR_UNSUPPORTED, -1, "card: SCP03 key derivation failed");
 	}
-	/* §3 response layout */
+	/* INITIALIZE UPDATE response layout (GP Amd D) */
 	memcpy(rsp, s->key_div, CS_SCP03_KEY_DIV_LEN);
 	rsp[10] = s->kvn;
 	rsp[11] = SCP_ID;
@@ -1006,7 +1029,7 @@ int cs_scp03_card_ext_auth(struct cs_scp03_session *s, const uint8_t *capdu, siz
 	if (s->state != CS_SCP03_CHALLENGED || !s->card)
 		return card_refuse(s, sw, SW_CONDITIONS, CS_ERR_SW, ei,
 				   "EXTERNAL AUTHENTICATE without INITIALIZE UPDATE");
-	if (parse_capdu(capdu, clen, &a) || a.lc != 2 * CS_SCP03_S8 || a.has_le)
+	if (parse_capdu(capdu, clen, &a) || a.lc != 2 * (size_t)CS_SCP03_S8 || a.has_le)
 		return card_refuse(s, sw, SW_WRONG_LENGTH, CS_ERR_SW, ei,
 				   "EXTERNAL AUTHENTICATE: wrong length");
 	if (!(a.cla & 0x80) || !cla_coded(a.cla) || !cla_has_sm(a.cla) ||
@@ -1225,7 +1248,7 @@ static void update_limits(struct scp_transport *p)
 	/* wrapped exchanges are short APDUs */
 	r = r == 0 || r > 256 ? 256 : r;
 	c = c == 0 || c > 255 ? 255 : c;
-	/* §7 design note: pad16(n + 1) + 8 ≤ 256 gives 239 under 0x33, 248 with R-MAC only */
+	/* a wrapped answer is pad16(n + 1) + 8 ≤ 256: 239 under 0x33, 248 with R-MAC only */
 	if (lv & CS_SCP03_R_MAC)
 		r -= CS_SCP03_S8;
 	if (lv & CS_SCP03_R_ENCRYPTION)
@@ -1268,7 +1291,7 @@ static uint8_t iso_cla(uint8_t cla)
  * Sends cmd through inner and collects the whole R-APDU in p->rsp:
  * 61xx → GET RESPONSE (plain, on the channel's ISO CLA); over T=0 a
  * warning without data after a command that wants data → GET RESPONSE
- * with Le 00 (smartcard-storage.md §8.3).
+ * with Le 00 (TS 102 221 §7.3.1.1).
  */
 static int exchange(struct scp_transport *p, const uint8_t *cmd, size_t clen, bool case4,
 		    unsigned redact, size_t *rlen, struct cs_errinfo *ei)
@@ -1535,7 +1558,7 @@ int cs_scp03_open(struct cs_transport *t, uint8_t channel, struct cs_errinfo *ei
 	cs_zeroize(hc, sizeof(hc));
 	if (err)
 		goto out;
-	/* over T=0 a case-4 command goes without Le (smartcard-storage.md §8.3) */
+	/* over T=0 a case-4 command goes without Le (TS 102 221 §7.3.1.1) */
 	if (p->inner->t0)
 		iul--;
 	err = exchange(p, iu, iul, true, CS_REDACT_NONE, &rl, ei);

@@ -277,7 +277,7 @@ static bool parse_dec(const char **p, const char *end, unsigned max, unsigned *o
 	return true;
 }
 
-/* "/O/I/R" or "/O/I/R/RI"; MAX_ID 65535 is reserved (objects.md "Identifier rules"). */
+/* "/O/I/R" or "/O/I/R/RI"; MAX_ID 65535 is reserved (Core TS identifiers table). */
 static bool parse_path(const char *s, size_t len, struct path *pa)
 {
 	const char *end = s + len;
@@ -422,7 +422,7 @@ static bool number_uint64(const struct number *num, uint64_t *out)
 	return true;
 }
 
-/* "O:I", each 0..65535 (65535:65535 is the null link, tlv.md §3). */
+/* "O:I", each 0..65535 (65535:65535 is the null link, Core TS App. C). */
 static bool parse_objlnk(const char *s, size_t len, uint16_t *oid, uint16_t *iid)
 {
 	const char *end = s + len;

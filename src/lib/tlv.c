@@ -51,7 +51,7 @@ int cs_tlv_read(struct cs_tlv_reader *r, struct cs_tlv *e, struct cs_errinfo *ei
 	left = r->len - r->pos;
 	off = r->base + r->pos;
 	type = p[0];
-	/* tlv.md §1: bit 5 = 16-bit identifier, bits 4-3 = width of the length field */
+	/* Core TS §7.4.3: bit 5 = 16-bit identifier, bits 4-3 = width of the length field */
 	idw = (type & 0x20) ? 2 : 1;
 	lenw = (type >> 3) & 0x03;
 	hdr = 1 + idw + lenw;

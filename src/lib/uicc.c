@@ -29,7 +29,7 @@ void cs_uicc_init(struct cs_uicc *u, struct cs_transport *t)
 
 uint8_t cs_uicc_cla(uint8_t channel)
 {
-	/* §8.1: channels 0-3 in b2..b1, 4-19 as 0x40 + (channel - 4) */
+	/* TS 102 221 class byte: channels 0-3 in b2..b1, 4-19 as 0x40 + (channel - 4) */
 	if (channel < 4)
 		return channel;
 	return (uint8_t)(0x40 | ((channel - 4) & 0x0F));
@@ -37,7 +37,7 @@ uint8_t cs_uicc_cla(uint8_t channel)
 
 static bool sw_ok(uint16_t sw)
 {
-	/* §8.6: 91xx/92xx are successful completions with extra information. */
+	/* TS 102 221 §10.2: 91xx/92xx are successful completions with extra information. */
 	return sw == 0x9000 || (sw >> 8) == 0x91 || (sw >> 8) == 0x92;
 }
 
@@ -94,7 +94,7 @@ static int build(const struct cs_apdu *a, bool t0, uint8_t *buf, size_t *len, st
 		buf[n++] = (uint8_t)a->lc;
 		memcpy(buf + n, a->data, a->lc);
 		n += a->lc;
-		/* §8.3: over T=0 a case-4 command goes without Le; the data comes with 61xx. */
+		/* TS 102 221 §7.3.1.1: T=0 sends case 4 without Le; the data comes with 61xx */
 		if (a->has_le && !t0)
 			buf[n++] = (uint8_t)(a->le & 0xFF);
 	} else if (a->has_le) {
@@ -131,18 +131,21 @@ int cs_uicc_exchange(struct cs_uicc *u, const struct cs_apdu *a, struct cs_buf *
 		     struct cs_errinfo *ei)
 {
 	uint8_t r[RBUF_SIZE];
-	struct cs_apdu cur = *a;
+	struct cs_apdu cur;
 	struct cs_apdu gr = {0};
-	size_t dlen, start = rsp->len;
+	size_t dlen, start;
 	uint16_t s, warning = 0;
 	int err, rounds = 0;
-	bool case4 = a->lc && a->has_le;
+	bool case4;
 
 	if (!u || !u->t || !a || !rsp || !sw)
 		return cs_error(ei, CS_ERR_ARG, -1, "invalid exchange arguments");
+	cur = *a;
+	start = rsp->len;
+	case4 = a->lc && a->has_le;
 	err = send_one(u, &cur, r, &dlen, &s, ei);
 	if (!err && (s >> 8) == 0x6C && cur.has_le) {
-		/* §8.3: wrong Le; the card names the right one. Resend once. */
+		/* TS 102 221 §7.3.1.1: wrong Le; the card names the right one. Resend once. */
 		cur.le = le_of(s & 0xFF);
 		err = send_one(u, &cur, r, &dlen, &s, ei);
 	}
@@ -157,7 +160,7 @@ int cs_uicc_exchange(struct cs_uicc *u, const struct cs_apdu *a, struct cs_buf *
 	gr.has_le = true;
 	gr.redact = a->redact & CS_REDACT_RSP_DATA;
 	if (u->t->t0 && case4 && dlen == 0 && ((s >> 8) == 0x62 || (s >> 8) == 0x63)) {
-		/* §8.3: a warning on a case-4 command over T=0; the data may still be there. */
+		/* TS 102 221 §7.3.1.1: a warning to case 4 over T=0; the data may be there */
 		warning = s;
 		s = 0x6100;
 	}
@@ -286,7 +289,7 @@ int cs_uicc_open_channel(struct cs_uicc *u, struct cs_errinfo *ei)
 	uint16_t sw;
 	int err;
 
-	/* §8.2 step 1: sent on the basic channel, P2 00 lets the card choose, Le 1 */
+	/* MANAGE CHANNEL open: sent on the basic channel, P2 00 lets the card choose, Le 1 */
 	a.cla = 0x00;
 	a.le = 1;
 	a.has_le = true;
@@ -314,7 +317,7 @@ int cs_uicc_close_channel(struct cs_uicc *u, struct cs_errinfo *ei)
 
 	if (!u->channel_open)
 		return 0;
-	/* §8.2 step 9: sent on the channel itself, P1 80 = close, P2 = channel */
+	/* MANAGE CHANNEL close: sent on the channel itself, P1 80 = close, P2 = channel */
 	a = apdu(u, INS_MANAGE_CHANNEL, 0x80, u->channel);
 	err = cs_uicc_exchange(u, &a, &rsp, &sw, ei);
 	cs_buf_free(&rsp);
@@ -346,7 +349,7 @@ bool cs_fcp_key_enabled(const struct cs_fcp *f, size_t i)
 
 static bool is_user_pin(uint8_t ref)
 {
-	/* §7: PIN Appl 1-8, Universal PIN, second application PINs; never ADM */
+	/* TS 102 221 Table 9.3: PIN Appl 1-8, Universal PIN, second application PINs; never ADM */
 	return (ref >= 0x01 && ref <= 0x08) || ref == 0x11 || (ref >= 0x81 && ref <= 0x88);
 }
 
@@ -420,7 +423,7 @@ static uint32_t be_uint(const uint8_t *p, size_t n)
 	return v;
 }
 
-/* C6 PIN status template: 90 PS_DO, 95 usage qualifier, 83 key references (§7). */
+/* C6 PIN status template: 90 PS_DO, 95 usage qualifier, 83 key references (TS 102 221 FCP). */
 static int parse_pin_template(const uint8_t *buf, size_t len, size_t base, size_t tag_at,
 			      struct cs_fcp *f, struct cs_errinfo *ei)
 {
@@ -531,7 +534,7 @@ static int fcp_item(const uint8_t *v, size_t vlen, uint32_t tag, size_t at, uint
 		if (vlen == 0) {
 			f->sfi = 0;
 		} else {
-			/* §8.5: SFI in b8..b4, b3..b1 zero; 0 and 31 are not identifiers */
+			/* TS 102 221 FCP 88: SFI in b8..b4, b3..b1 zero; 0 and 31 are no SFIs */
 			if ((v[0] & 0x07) || (v[0] >> 3) == 0 || (v[0] >> 3) == 31)
 				return cs_error(ei, CS_ERR_MALFORMED, (long)at, "SFI byte %02X",
 						v[0]);
@@ -671,7 +674,7 @@ int cs_uicc_select_path(struct cs_uicc *u, const uint8_t *path, size_t len, stru
 		memcpy(d, path + 2, len - 2);
 		n = len - 2;
 	} else {
-		/* §8.2: 7FFF = the ADF of the application selected on this channel */
+		/* TS 102 221: 7FFF = the ADF of the application selected on this channel */
 		d[0] = 0x7F;
 		d[1] = 0xFF;
 		memcpy(d + 2, path, len);
@@ -703,7 +706,7 @@ int cs_uicc_read_binary(struct cs_uicc *u, size_t size, unsigned redact, struct 
 		size_t before = out->len, got;
 		uint16_t sw;
 
-		/* §8.4: P1 b8 must stay 0, so the offset has 15 bits */
+		/* READ BINARY: P1 b8 must stay 0, so the offset has 15 bits */
 		if (offset > 0x7FFF)
 			return cs_error(
 				ei, CS_ERR_LIMIT, (long)offset,
@@ -728,10 +731,8 @@ int cs_uicc_read_binary(struct cs_uicc *u, size_t size, unsigned redact, struct 
 			offset += got;
 			if (unknown && got < chunk)
 				break;
-		} else if (sw == 0x6282) {
-			offset += got;
-			break;
-		} else if (sw == 0x6B00 && offset > 0 && got == 0) {
+		} else if (sw == 0x6282 || (sw == 0x6B00 && offset > 0 && got == 0)) {
+			/* end of file: 6282 after the last bytes, 6B00 at an offset just past it */
 			break;
 		} else {
 			return cs_uicc_sw_error(sw, what, ei);
@@ -752,7 +753,7 @@ int cs_uicc_read_binary_sfi(struct cs_uicc *u, uint8_t sfi, uint8_t offset, size
 
 	if (sfi < 1 || sfi > 30)
 		return cs_error(ei, CS_ERR_ARG, -1, "SFI %u outside 1..30", sfi);
-	/* §9.1: P1 = 100sssss, P2 = offset */
+	/* READ BINARY with an SFI (ISO 7816-4): P1 = 100sssss, P2 = offset */
 	a = apdu(u, INS_READ_BINARY, (uint8_t)(0x80 | sfi), offset);
 	a.le = le;
 	a.has_le = true;
@@ -835,7 +836,7 @@ static int send_verify(struct cs_uicc *u, uint8_t keyref, const char *pin, size_
 	for (size_t i = 0; i < len; i++)
 		if (pin[i] < '0' || pin[i] > '9')
 			return cs_error(ei, CS_ERR_ARG, -1, "the PIN must be digits only");
-	/* §7: ASCII digits right-padded with FF to 8 bytes */
+	/* TS 102 221 VERIFY PIN: ASCII digits right-padded with FF to 8 bytes */
 	memset(data, 0xFF, sizeof(data));
 	memcpy(data, pin, len);
 	a.data = data;
@@ -867,7 +868,7 @@ static int send_verify(struct cs_uicc *u, uint8_t keyref, const char *pin, size_
 	return cs_uicc_sw_error(sw, what, ei);
 }
 
-/* The counter first, never a blind try (§7 design note). *needed false when nothing to do. */
+/* The counter first, never a blind try. *needed false when nothing to do. */
 static int pin_precheck(struct cs_uicc *u, uint8_t keyref, int *tries, bool *needed,
 			struct cs_errinfo *ei)
 {
@@ -948,7 +949,7 @@ void cs_iccid_decode(const uint8_t *buf, size_t len, char *out, size_t outsz)
 		for (int k = 0; k < 2; k++) {
 			if (d[k] == 0x0F || n + 1 >= outsz)
 				goto done;
-			out[n++] = d[k] <= 9 ? (char)('0' + d[k]) : '?';
+			out[n++] = (char)(d[k] <= 9 ? '0' + d[k] : '?');
 		}
 	}
 done:
@@ -969,7 +970,9 @@ int cs_uicc_read_iccid(struct cs_uicc *u, char iccid[21], struct cs_errinfo *ei)
 	if (card_refused(err)) {
 		b.len = 0;
 		err = cs_uicc_select_path(u, path, sizeof(path), &fcp, ei);
+		/* a successful SELECT filled fcp */
 		if (!err)
+			/* NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Branch) */
 			err = cs_uicc_read_binary(u, fcp.has_size && fcp.size <= 10 ? fcp.size : 10,
 						  CS_REDACT_NONE, &b, ei);
 		if (card_refused(err))

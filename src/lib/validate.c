@@ -156,7 +156,7 @@ static const char *printable(const uint8_t *s, size_t n, char *out, size_t outsz
 	size_t max = outsz - 4, k = 0;
 
 	for (size_t j = 0; j < n && k < max; j++)
-		out[k++] = s[j] < 0x20 || s[j] == 0x7f ? '?' : (char)s[j];
+		out[k++] = (char)(s[j] < 0x20 || s[j] == 0x7f ? '?' : s[j]);
 	if (n > max) {
 		memcpy(out + k, "...", 3);
 		k += 3;
@@ -222,7 +222,7 @@ static void check_length_range(struct vctx *c, struct where w, const char *label
 }
 
 /*
- * Core TS Appendix C value formats (spec/tlv.md §3) and the ranges of spec/objects.md.
+ * Core TS Appendix C value formats and the ranges of the registry objects 0, 1 and 2.
  * label names the value ("ACL instance 101"), vlabel precedes a number ("ACL instance 101 value").
  */
 static void check_value(struct vctx *c, struct where w, const char *label, const char *vlabel,
@@ -414,7 +414,7 @@ struct scheme {
 	uint8_t since_minor;
 };
 
-/* spec/objects.md /0/x/0: CoAP schemes; 1.1 adds +tcp; 1.2 adds MQTT and HTTP. */
+/* LwM2M registry object 0, /0/x/0: CoAP schemes; 1.1 adds +tcp; 1.2 adds MQTT and HTTP. */
 static const struct scheme schemes[] = {
 	{"coap", SCHEME_PLAIN, 0},       {"coaps", SCHEME_SECURE, 0}, {"coap+tcp", SCHEME_PLAIN, 1},
 	{"coaps+tcp", SCHEME_SECURE, 1}, {"mqtt", SCHEME_PLAIN, 2},   {"mqtts", SCHEME_SECURE, 2},
@@ -683,7 +683,7 @@ static void check_rpk_mode(struct vctx *c, uint16_t oid, const struct cs_instanc
 	mbedtls_pk_free(&pub);
 }
 
-/* spec/objects.md key-format rules: identity ≤ 128 bytes, PSK ≤ 64, 16+ recommended. */
+/* Core TS App. E.1.1: identity ≤ 128 bytes, PSK ≤ 64, 16+ recommended. */
 static void check_psk_mode(struct vctx *c, uint16_t oid, const struct cs_instance *in)
 {
 	const char *mode = "PSK";
@@ -757,7 +757,7 @@ static void check_security(struct vctx *c, const struct cs_object *o, struct obj
 		    "Bootstrap-Server false needs it to pair with its Server instance");
 	check_uri(c, o, ov, in, &sv);
 	check_security_keys(c, o->id, in, &sv);
-	/* spec/objects.md /0/x/8: 16, 32 or 48 bytes */
+	/* registry object 0, /0/x/8: 16, 32 or 48 bytes */
 	if (r8 && !r8->multiple && r8->v.len > 16 && r8->v.len < 48 && r8->v.len != 32)
 		ERR(c, at_res(o->id, in, r8),
 		    "SMS Binding Secret Key(s) is %zu bytes long; it must be 16, 32 or 48 bytes",
@@ -766,7 +766,7 @@ static void check_security(struct vctx *c, const struct cs_object *o, struct obj
 
 /* ---- Server (object 1) ---- */
 
-/* spec/objects.md "Binding values": 1.0 fixed strings. */
+/* Core TS 1.0 binding values (§5.3.1.1 of the 1.1 draft): fixed strings. */
 static const char *const binding_10[] = {"U", "UQ", "S", "SQ", "US", "UQS"};
 
 static bool is_binding_10(const char *b)
@@ -805,7 +805,7 @@ static void check_binding(struct vctx *c, const struct cs_object *o, struct objv
 	if (ov.declared && ov.minor == 0) {
 		if (is_binding_10(b))
 			return;
-		/* UQT is in the 2017 draft's list only (spec/objects.md: UNCONFIRMED). */
+		/* UQT is in the 2017 draft's list only (UNCONFIRMED for approved 1.0.x). */
 		if (!strcmp(b, "UQT"))
 			WARN(c, w,
 			     "Binding \"UQT\" appears only in a 1.1 draft; a 1.0 client may "
@@ -852,7 +852,7 @@ static void check_server(struct vctx *c, const struct cs_object *o, struct objve
 	}
 }
 
-/* ---- accounts across instances (spec/lwm2m-bootstrap.md a.2, c) ---- */
+/* ---- accounts across instances (Core TS §5.2.2 Bootstrap Information, §5.2.6) ---- */
 
 struct entry {
 	const struct cs_object *obj;
@@ -1151,7 +1151,7 @@ int cs_validate(const struct cs_model *m, struct cs_diags *out)
 		goto done;
 	}
 	accounts = check_accounts(&c, &sec, &srv, &nbs);
-	/* lwm2m-bootstrap.md (c): at least one server account, or a BS to get one from. */
+	/* Core TS §5.2.6: at least one server account, or a BS to get one from. */
 	if (accounts == 0 && nbs == 0)
 		ERR(&c, at(-1, -1, -1, -1),
 		    "no server account and no Bootstrap-Server account: the client would have "

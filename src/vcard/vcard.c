@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cardstrap-vcard: a virtual UICC for pcscd's vpcd driver (spec/vpcd.md).
+ * cardstrap-vcard: a virtual UICC for pcscd's vpcd driver (vsmartcard).
  * It serves a card image (applet-spec/card-image.md) through cardsim and
  * can misbehave on purpose: vanish, answer slowly, corrupt bytes, send a
  * wrong SCP03 R-MAC.
@@ -21,6 +21,7 @@
 
 #include "cardstrap/cardimg.h"
 #include "cardstrap/encoding.h"
+#include "cardstrap/jsonalloc.h"
 #include "vpcd.h"
 
 #define PROG           "cardstrap-vcard"
@@ -156,7 +157,7 @@ static int card_load(struct card *c)
 	}
 	if (opt.t0)
 		c->img->t0 = true;
-	/* a vpcd message is at most 0xFFFF bytes: data + SW must fit (vpcd.md §2) */
+	/* a vpcd message is at most 0xFFFF bytes: data + SW must fit (vpcd protocol) */
 	if (c->img->max_le > VPCD_MAX_MSG - 2)
 		c->img->max_le = VPCD_MAX_MSG - 2;
 	if (opt.corrupt_offset >= 0) {
@@ -194,7 +195,7 @@ static void log_apdu(char dir, const uint8_t *p, size_t n)
 
 	if (opt.verbose < 1 || opt.quiet)
 		return;
-	/* VERIFY data is a PIN (§7): show the header only */
+	/* VERIFY data is a PIN: show the header only */
 	if (dir == '>' && n > 5 && p[1] == 0x20) {
 		cs_hex_encode(p, 5, ' ', hex, sizeof(hex));
 		fprintf(stderr, PROG ": > %s <%zu bytes hidden>\n", hex, n - 5);
@@ -270,7 +271,7 @@ static enum step handle(int fd, struct card *c, const uint8_t *msg, size_t len,
 	case VPCD_CTRL_OFF:
 	case VPCD_CTRL_ON:
 	case VPCD_CTRL_RESET:
-		/* vpcd.md §4.2.3: no reply; the volatile state is gone */
+		/* vpcd protocol: no reply; the volatile state is gone */
 		cs_cardsim_reset(c->sim);
 		return STEP_OK;
 	case VPCD_CTRL_ATR:
@@ -343,7 +344,7 @@ static int run(struct card *c)
 					say("waiting for vpcd at %s:%u (%s)", opt.host, opt.port,
 					    strerror(errno));
 				waiting = true;
-				/* vpcd.md §4.1: pcscd may still be starting; back off */
+				/* pcscd may still be loading the vpcd driver; back off */
 				backoff = backoff ? backoff * 2 : BACKOFF_MIN_MS;
 				if (backoff > BACKOFF_MAX_MS)
 					backoff = BACKOFF_MAX_MS;
@@ -476,7 +477,8 @@ static int parse_opts(int argc, char **argv)
 		case O_PORT:
 			if (!number(optarg, 65535, &v) || v == 0)
 				bad = "--port needs 1..65535";
-			opt.port = (unsigned)v;
+			else
+				opt.port = (unsigned)v;
 			break;
 		case O_T0: opt.t0 = true; break;
 		case O_DROP:
@@ -486,12 +488,14 @@ static int parse_opts(int argc, char **argv)
 		case O_DELAY:
 			if (!number(optarg, 600000, &v))
 				bad = "--delay needs 0..600000 milliseconds";
-			opt.delay_ms = (unsigned)v;
+			else
+				opt.delay_ms = (unsigned)v;
 			break;
 		case O_CORRUPT:
 			if (!number(optarg, CS_CARDIMG_MAX_EF_SIZE, &v))
 				bad = "--corrupt needs a byte offset 0..65534";
-			opt.corrupt_offset = (long)v;
+			else
+				opt.corrupt_offset = (long)v;
 			break;
 		case O_CORRUPT_APDU:
 			if (!number(optarg, ULONG_MAX, &opt.corrupt_apdu) || opt.corrupt_apdu == 0)
@@ -540,6 +544,7 @@ int main(int argc, char **argv)
 	struct card card;
 	int rc;
 
+	cs_json_secure_init(); /* JSON that held secrets is wiped when freed */
 	rc = parse_opts(argc, argv);
 	if (rc)
 		return rc;

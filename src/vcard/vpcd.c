@@ -39,7 +39,7 @@ int vpcd_connect(const char *host, unsigned port)
 		errno = err;
 		return -1;
 	}
-	/* vpcd.md §4.1: one small request/response at a time; do not let Nagle delay them */
+	/* vpcd protocol: one small request/response at a time; do not let Nagle delay them */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	return fd;
 }
@@ -62,7 +62,7 @@ static void quickack(int fd)
 }
 
 /* 0 = got n bytes, 1 = EOF before the first byte, -1 = error or EOF inside. */
-static int recv_exact(int fd, uint8_t *p, size_t n, volatile sig_atomic_t *stop)
+static int recv_exact(int fd, uint8_t *p, size_t n, const volatile sig_atomic_t *stop)
 {
 	size_t got = 0;
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 /*
- * The vpcd socket protocol (spec/vpcd.md §2): every message in both
+ * The vsmartcard vpcd socket protocol: every message in both
  * directions is a 2-byte big-endian length and that many bytes. The virtual
  * card is the TCP client.
  */

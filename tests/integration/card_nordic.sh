@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# A Nordic-layout card (smartcard-storage.md §10.1) over pcscd + vpcd: readers,
-# dump (text, JSON, trace) and read. The APDUs must be exactly the basic-channel
-# ICCID/EF.DIR reads and the 9 logical-channel APDUs of §8.2.
+# A Nordic-layout card (Nordic sdk-nrf tests/lib/uicc_lwm2m) over pcscd + vpcd:
+# readers, dump (text, JSON, trace) and read. The APDUs must be exactly the
+# basic-channel ICCID/EF.DIR reads and the 9 logical-channel APDUs of that
+# test's sequence (Core TS App. G.2.5).
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/pcsc.sh"
 

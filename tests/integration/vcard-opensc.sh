@@ -1,5 +1,5 @@
 # Interoperability: OpenSC's opensc-tool talks to cardstrap-vcard through a
-# real pcscd + vpcd, runs the APDU sequence of smartcard-storage.md §8.2 and
+# real pcscd + vpcd, runs the APDU sequence of Core TS App. G.2.5 and
 # gets back exactly the bytes of the standard-layout card image.
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/pcsc.sh"
@@ -51,7 +51,7 @@ expect_rc 0 "opensc-tool --atr"
 atr=$(printf '%s' "$out" | tail -n 1 | tr -d ':' | tr a-f A-F)
 expect_eq "$atr" "$(image_hex atr)" "ATR"
 
-# §8.2 on logical channel 1: open, SELECT ADF by AID, SELECT 7FFF/5031, 6430, 6432 with
+# App. G.2.5 on logical channel 1: open, SELECT ADF by AID, SELECT 7FFF/5031, 6430, 6432 with
 # FCP, READ BINARY Le=80 each, close
 run opensc-tool --reader 0 -c default \
 	-s 0070000001 \
@@ -72,7 +72,7 @@ case ${r[1]} in "9000 62"*"840C$AID"*) ;; *) fail "SELECT ADF: ${r[1]}" ;; esac
 size() { printf '%04X' $((${#1} / 2)); }
 case ${r[2]} in "9000 62"*"83025031"*"8002$(size "$odf")"*) ;; *) fail "SELECT 5031: ${r[2]}" ;; esac
 expect_eq "${r[3]}" "6282 $odf" "READ BINARY ODF (short file: data + 6282)"
-expect_eq "$odf" "A706300404026430" "ODF content (spec §10.1)"
+expect_eq "$odf" "A706300404026430" "ODF content (Nordic uicc_lwm2m vector)"
 case ${r[4]} in "9000 62"*"83026430"*"8002$(size "$dodf")"*) ;; *) fail "SELECT 6430: ${r[4]}" ;; esac
 expect_eq "${r[5]}" "6282 $dodf" "READ BINARY DODF"
 case ${r[6]} in "9000 62"*"83026432"*"8002003C"*) ;; *) fail "SELECT 6432: ${r[6]}" ;; esac

@@ -21,7 +21,7 @@
 #include "cardstrap/error.h"
 #include "cardstrap/model.h"
 
-/* CoAP Content-Format numbers (lwm2m-bootstrap.md b.3). */
+/* CoAP Content-Format numbers (IANA CoAP Content-Formats registry). */
 #define PEER_CF_LINK_FORMAT 40
 #define PEER_CF_SENML_JSON  110
 #define PEER_CF_TLV         11542

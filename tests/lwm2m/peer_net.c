@@ -147,7 +147,7 @@ int peer_request_path(const coap_pdu_t *pdu, struct peer_path *p)
 			pos += len;
 			p->text[pos] = '\0';
 		}
-		/* a single empty segment is how some stacks send "/" (lwm2m-bootstrap.md b.11) */
+		/* a single empty segment is how some stacks send "/" */
 		if (len == 0 && nseg == 1)
 			continue;
 		if (p->depth >= 3) {
@@ -162,7 +162,7 @@ int peer_request_path(const coap_pdu_t *pdu, struct peer_path *p)
 			else
 				id = id * 10 + (unsigned long)(v[k] - '0');
 		}
-		/* 65535 is MAX_ID, reserved (objects.md "Identifier rules") */
+		/* 65535 is MAX_ID, reserved (Core TS identifiers table) */
 		if (!err && id > 65534)
 			err = CS_ERR_MALFORMED;
 		p->id[p->depth++] = (uint16_t)id;

@@ -27,6 +27,8 @@ int peer_verbose(void)
 	return log_verbose;
 }
 
+static void vlog(const char *tag, const char *fmt, va_list ap) CS_VPRINTF(2);
+
 static void vlog(const char *tag, const char *fmt, va_list ap)
 {
 	char line[1024];

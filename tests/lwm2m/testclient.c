@@ -2,10 +2,11 @@
 /*
  * testclient: a small, strict LwM2M 1.1 client for end-to-end tests of the
  * cardstrap Bootstrap-Server. It follows the Bootstrap Sequence
- * (lwm2m-bootstrap.md a.4): register with the servers it holds, otherwise
+ * (Core TS §5.2.4): register with the servers it holds, otherwise
  * Client Initiated Bootstrap with its Bootstrap-Server account, then accept
- * the Bootstrap interface (b.1) from that server only, check the
- * configuration at Bootstrap-Finish (c) and register with the new servers.
+ * the Bootstrap interface (Transport TS) from that server only, check the
+ * configuration at Bootstrap-Finish (Core TS §5.2.6) and register with the
+ * new servers.
  * See tests/lwm2m/README.md for options, log lines and exit codes.
  */
 #include <getopt.h>
@@ -21,6 +22,7 @@
 #include <jansson.h>
 
 #include "cardstrap/encoding.h"
+#include "cardstrap/jsonalloc.h"
 #include "cardstrap/objects.h"
 #include "cardstrap/senml.h"
 #include "cardstrap/tlv.h"
@@ -39,7 +41,7 @@ enum {
 #define MAX_SERVERS         8
 #define MAX_REJECT          8
 #define DEFAULT_LIFETIME    86400
-#define EXCHANGE_LIFETIME_S 247 /* RFC 7252 default, lwm2m-bootstrap.md a.5 step 2 */
+#define EXCHANGE_LIFETIME_S 247 /* RFC 7252 default; Core TS §5.2.3.3 */
 #define BS_RETRY_DELAY_MS   1000
 #define DEREGISTER_WAIT_MS  2000
 
@@ -141,7 +143,7 @@ static void implemented_version(uint16_t oid, uint8_t *major, uint8_t *minor)
 
 static bool object_supported(const struct client *c, uint16_t oid)
 {
-	/* /2 is written even with --no-acl-object: Finish reports it (lwm2m-bootstrap.md c) */
+	/* /2 is written even with --no-acl-object: Finish reports it (Core TS §5.2.6) */
 	(void)c;
 	return oid <= 3;
 }
@@ -309,7 +311,7 @@ static bool uri_attr_ok(const char *uri)
 }
 
 /*
- * Bootstrap-Discover body for one object (lwm2m-bootstrap.md b.7): ssid on
+ * Bootstrap-Discover body for one object (Core TS §5.2.7.3): ssid on
  * server accounts and Server instances, uri on Security instances, nothing on
  * the Bootstrap-Server's Security instance.
  */
@@ -357,7 +359,7 @@ static int discover(const struct client *c, int oid, struct cs_buf *b)
 	return err;
 }
 
-/* Register payload: every object but Security (objects.md "Object 0"). */
+/* Register payload: every object but Security (registry object 0). */
 static int register_links(const struct client *c, struct cs_buf *b)
 {
 	int err = 0;
@@ -650,7 +652,7 @@ static void begin_session(struct client *c)
 	c->bs_deadline_ms = peer_now_ms() + (uint64_t)c->o.bs_timeout_s * 1000u;
 }
 
-/* a.5 step 3: on failure the client keeps what it had before the session. */
+/* Core TS §5.2.3.3 step 3: on failure the client keeps what it had before the session. */
 static void abort_session(struct client *c)
 {
 	if (!c->in_session)
@@ -675,7 +677,7 @@ static void on_bootstrap_response(struct client *c, coap_pdu_code_t code,
 		return;
 	}
 	if (code == COAP_RESPONSE_CODE(203)) {
-		/* lwm2m-bootstrap.md b.4: 2.03 was a draft error (OMA-DEV #14); only 2.04 counts */
+		/* 2.03 was a draft error (OMA_LwM2M_for_Developers #14); only 2.04 counts */
 		peer_log("BS answered 2.03, not 2.04: Bootstrap-Request failed");
 		finish_exit(c, EXIT_BS_REQUEST);
 		return;
@@ -874,7 +876,7 @@ static void bs_read(struct client *c, coap_resource_t *resource, coap_session_t 
 	long cf = accept;
 	int err = 0;
 
-	/* lwm2m-bootstrap.md b.6: a client accepts Bootstrap-Read of /1 and /2 */
+	/* Core TS 1.2 Bootstrap-Read: a client accepts /1 and /2 */
 	if (p->id[0] != 1 && p->id[0] != 2) {
 		peer_log("read %s: 4.05 (Bootstrap-Read allows /1 and /2 only)", p->text);
 		peer_respond(response, 4, 5, "Bootstrap-Read allows /1 and /2 only");
@@ -1013,7 +1015,7 @@ static void bs_delete(struct client *c, coap_pdu_t *response, const struct peer_
 		peer_log("delete %s%s", p->text,
 			 p->id[0] == 0 ? " (kept the Bootstrap-Server account)" : "");
 	} else if (protected_instance(c, p->id[0], p->id[1])) {
-		/* b.8: no Delete affects the BS account or /3/0; the answer is still 2.02 */
+		/* Core TS §5.2.7.5: no Delete affects the BS account or /3/0; still 2.02 */
 		peer_log("delete %s: kept, %s is never deleted (answered 2.02)", p->text,
 			 p->id[0] == 3 ? "the Device instance" : "the Bootstrap-Server account");
 	} else {
@@ -1163,7 +1165,7 @@ static int decode_write(const struct peer_path *p, long cf, const uint8_t *data,
 		if (p->depth == 1) {
 			err = cs_model_load_object_tlv(tmp, oid, 0, 0, data, len, 0, ei);
 		} else if (p->depth == 2 && e.kind == CS_TLV_OBJECT_INSTANCE) {
-			/* tlv.md "Payload shape": /O/I may carry its Object Instance wrapper */
+			/* Core TS §7.4.3: /O/I may carry its Object Instance wrapper */
 			if (e.id != p->id[1] || e.header_len + e.len != len)
 				return cs_error(ei, CS_ERR_MALFORMED, 0,
 						"PUT %s: payload must be one Object Instance %u",
@@ -1252,7 +1254,7 @@ static void bs_write(struct client *c, const coap_pdu_t *request, coap_pdu_t *re
 		return;
 	}
 	if (!object_supported(c, p->id[0])) {
-		/* OMA-DEV #153: a write to an object the client does not have is 4.00 */
+		/* OMA_LwM2M_for_Developers #153: a write to an object the client lacks is 4.00 */
 		peer_log("write %s (%s, %zu bytes): 4.00 (object %u not supported)", p->text,
 			 format_name(cf), len, p->id[0]);
 		peer_respond(response, 4, 0, "object not supported by this client");
@@ -1291,7 +1293,7 @@ static void bs_write(struct client *c, const coap_pdu_t *request, coap_pdu_t *re
 	peer_respond(response, 2, 4, NULL);
 }
 
-/* ---- Bootstrap-Finish consistency (lwm2m-bootstrap.md c) ---- */
+/* ---- Bootstrap-Finish consistency (Core TS §5.2.6) ---- */
 
 static bool check_config(struct client *c, char *why, size_t n)
 {
@@ -1361,7 +1363,7 @@ static bool check_config(struct client *c, char *why, size_t n)
 	}
 	if (c->o.no_acl_object && store_count(&c->store, 2) > 0) {
 		if (naccounts > 1) {
-			/* the spec's own example of an inconsistent configuration */
+			/* Core TS §5.2.6's own example of an inconsistent configuration */
 			snprintf(why, n,
 				 "multi-server configuration (%zu servers) with Access "
 				 "Control instances, but this client has no Access Control "
@@ -1378,16 +1380,24 @@ static bool check_config(struct client *c, char *why, size_t n)
 
 static int save_state(struct client *c, struct cs_errinfo *ei)
 {
-	json_t *root = json_object(), *senml, *versions;
+	json_t *root, *senml, *versions;
 	char *text;
 	int err;
 
 	if (!c->o.state)
 		return 0;
+	root = json_object();
 	senml = cs_senml_from_model(&c->store, CS_SENML_SHOW_SECRETS);
 	versions = cs_senml_versions(&c->store);
-	if (!root || !senml || !versions || json_object_set_new(root, "senml", senml) ||
-	    json_object_set_new(root, "objects", versions)) {
+	if (!root || !senml || !versions) {
+		json_decref(root);
+		json_decref(senml);
+		json_decref(versions);
+		return cs_error(ei, CS_ERR_NOMEM, -1, "out of memory");
+	}
+	/* json_object_set_new() takes the value's reference even when it fails */
+	err = json_object_set_new(root, "senml", senml);
+	if (json_object_set_new(root, "objects", versions) || err) {
 		json_decref(root);
 		return cs_error(ei, CS_ERR_NOMEM, -1, "out of memory");
 	}
@@ -1513,7 +1523,7 @@ static void on_request(coap_resource_t *resource, coap_session_t *session,
 		if (strcmp(text, "bs") == 0) {
 			bs_finish(c, request, response);
 		} else {
-			/* OMA-DEV #99: every POST on the Bootstrap interface is /bs */
+			/* OMA_LwM2M_for_Developers #99: every Bootstrap-interface POST is /bs */
 			peer_log("%s: 4.00 (Bootstrap-Write uses PUT; POST only for /bs)", what);
 			peer_respond(response, 4, 0, "POST is only Bootstrap-Finish (/bs)");
 		}
@@ -2035,6 +2045,7 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	int rc;
 
+	cs_json_secure_init(); /* JSON that held secrets is wiped when freed */
 	memset(&c, 0, sizeof(c));
 	if (parse_options(argc, argv, &c.o))
 		return 1;
