@@ -12,33 +12,9 @@
 #include "cardstrap/bsfile.h"
 #include "cardstrap/encoding.h"
 
+#include "vectors.h"
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-/* Reads applet-spec/vectors/<name> (or $VECTORS/<name>) into b as bytes. */
-static void load_vector(const char *name, struct cs_buf *b)
-{
-	const char *dir = getenv("VECTORS");
-	char path[512], *text;
-	struct cs_errinfo ei;
-	long n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "applet-spec/vectors", name);
-	f = fopen(path, "rb");
-	if (!f)
-		fail_msg("cannot open %s (run from the top directory or set VECTORS)", path);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n > 0);
-	rewind(f);
-	text = malloc((size_t)n);
-	assert_non_null(text);
-	assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	cs_buf_init(b);
-	assert_int_equal(cs_hex_decode(text, (size_t)n, b, &ei), 0);
-	free(text);
-}
 
 static void test_nordic(void **state)
 {
@@ -47,7 +23,7 @@ static void test_nordic(void **state)
 	struct cs_buf b;
 
 	(void)state;
-	load_vector("ef-nordic.hex", &b);
+	vector_bytes("ef-nordic.hex", &b);
 	assert_int_equal(b.len, 60);
 	assert_int_equal(cs_bsfile_parse(b.data, b.len, &f, &ei), 0);
 	assert_int_equal(f.nobj, 1);
@@ -77,7 +53,7 @@ static void test_anjay(void **state)
 	struct cs_buf b;
 
 	(void)state;
-	load_vector("ef-anjay-basic.hex", &b);
+	vector_bytes("ef-anjay-basic.hex", &b);
 	assert_int_equal(b.len, 126);
 	assert_int_equal(cs_bsfile_parse(b.data, b.len, &f, &ei), 0);
 	assert_int_equal(f.nobj, 2);
@@ -214,20 +190,20 @@ static void test_error_messages(void **state)
 	struct cs_buf b;
 
 	(void)state;
-	load_vector("ef-malformed-object-length-past-size.hex", &b);
+	vector_bytes("ef-malformed-object-length-past-size.hex", &b);
 	assert_int_equal(cs_bsfile_parse(b.data, b.len, &f, &ei), CS_ERR_MALFORMED);
 	assert_int_equal(ei.offset, 106);
 	assert_string_equal(ei.msg, "object record 2 (object 1) at offset 106: length 19 runs past "
 				    "the end of the object data (18 bytes left)");
 	cs_buf_free(&b);
 
-	load_vector("ef-malformed-size-past-end.hex", &b);
+	vector_bytes("ef-malformed-size-past-end.hex", &b);
 	assert_int_equal(cs_bsfile_parse(b.data, b.len, &f, &ei), CS_ERR_TRUNCATED);
 	assert_int_equal(ei.offset, 2);
 	assert_string_equal(ei.msg, "size 80 at offset 2 needs 84 bytes, the file has only 60");
 	cs_buf_free(&b);
 
-	load_vector("ef-malformed-nobj-too-large.hex", &b);
+	vector_bytes("ef-malformed-nobj-too-large.hex", &b);
 	assert_int_equal(cs_bsfile_parse(b.data, b.len, &f, &ei), CS_ERR_MALFORMED);
 	assert_int_equal(ei.offset, 0);
 	assert_string_equal(ei.msg, "object count 2 at offset 0, but the object data (size 54) "
@@ -246,7 +222,7 @@ static void test_build_round_trip(void **state)
 		struct cs_errinfo ei;
 		struct cs_bsfile f;
 
-		load_vector(names[k], &in);
+		vector_bytes(names[k], &in);
 		assert_int_equal(cs_bsfile_parse(in.data, in.len, &f, &ei), 0);
 		assert_int_equal(cs_bsfile_build(f.rec, f.nobj, &out, &ei), 0);
 		assert_int_equal(out.len, 4 + (size_t)f.size);

@@ -20,7 +20,7 @@
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-/* ---- Discover (lwm2m-bootstrap.md b.7) ---- */
+/* ---- Discover (Core TS §5.2.7.3) ---- */
 
 struct discover_case {
 	const char *name;
@@ -31,12 +31,12 @@ struct discover_case {
 };
 
 static const struct discover_case discover_cases[] = {
-	{"1.1 example of b.7",
+	{"Core TS 1.1 Bootstrap-Discover example",
 	 "</>;lwm2m=1.1,</0/0>;ssid=101;uri=\"coaps://server_1.example.com\",</0/1>,</1/"
 	 "0>;ssid=101,"
 	 "</3/0>,</5>,</4>",
 	 "1.1", "0/0:101 0/1:- 1/0:101 3/0:- 5/-:- 4/-:-", 1},
-	{"1.0 example of b.7 (bare lwm2m element)",
+	{"Core TS 1.0 Bootstrap-Discover example (bare lwm2m element)",
 	 "lwm2m=\"1.0\",</0/0>;ssid=101,</0/1>,</0/2>;ssid=102", "1.0", "0/0:101 0/1:- 0/2:102", 1},
 	{"testclient answer with object versions",
 	 "</>;lwm2m=1.1,</0>;ver=1.1,</0/0>,</1>;ver=1.1,</2>,</3/0>", "1.1",
@@ -336,6 +336,9 @@ static const struct plan_case plan_cases[] = {
 	{"the same card instance twice is written twice to the same place", "S0:1 V0:1 S0:1",
 	 "</0/0>", CS_BS_ACCOUNT_HANDOVER, false,
 	 "DELETE /1, PUT /0/1, PUT /0/1, PUT /1/0, POST /bs", "/0/0>1"},
+	{"found by fuzzing: the BS instance listed again with an ssid is still never deleted",
+	 "B0 S1:101 V1:101", "</0/0>,</0/0>;ssid=101,</1/0>;ssid=101", CS_BS_ACCOUNT_HANDOVER,
+	 false, "DELETE /1, PUT /0/1, PUT /1/1, PUT /0/0*, POST /bs", ""},
 	{"card ids collide with each other's new ids", "S1:1 S2:2 V0:1 V1:2",
 	 "</0/1>,</0/2>;ssid=4", CS_BS_ACCOUNT_HANDOVER, false,
 	 "DELETE /0/2, DELETE /1, PUT /0/0, PUT /0/2, PUT /1/0, PUT /1/1, POST /bs", "/0/1>0"},
@@ -525,6 +528,24 @@ static void test_report_line(void **state)
 	/* a short buffer is cut, never overrun */
 	cs_bsserver_report_line(&r, line, 10);
 	assert_string_equal(line, "ep=dev1 f");
+
+	/* found by fuzzing: an ep= that is not UTF-8 lost the whole JSON report */
+	snprintf(r.endpoint, sizeof(r.endpoint), "dev\x94\xff\x31");
+	snprintf(r.lwm2m_version, sizeof(r.lwm2m_version), "1.\xc3");
+	snprintf(r.error, sizeof(r.error), "endpoint dev\x94\xff\x31 is not served here");
+	j = cs_bsserver_report_json(CS_BSSERVER_REQUEST_REFUSED, &r);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "endpoint")), "dev??1");
+	assert_string_equal(json_string_value(json_object_get(j, "lwm2m")), "1.?");
+	assert_string_equal(json_string_value(json_object_get(j, "error")),
+			    "endpoint dev??1 is not served here");
+	json_decref(j);
+	/* valid UTF-8 stays as it is */
+	snprintf(r.endpoint, sizeof(r.endpoint), "gerät-1");
+	j = cs_bsserver_report_json(CS_BSSERVER_SESSION_STARTED, &r);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "endpoint")), "gerät-1");
+	json_decref(j);
 }
 
 /* ---- the server on a real socket ---- */
@@ -548,6 +569,7 @@ struct events {
 	enum cs_bsserver_event last;
 	int result;
 	char error[512];
+	int finish;
 };
 
 static void on_event(void *arg, enum cs_bsserver_event ev, const struct cs_bsserver_report *r)
@@ -558,6 +580,7 @@ static void on_event(void *arg, enum cs_bsserver_event ev, const struct cs_bsser
 	e->last = ev;
 	e->result = r->result;
 	snprintf(e->error, sizeof(e->error), "%s", r->error);
+	e->finish = r->finish_code;
 }
 
 /* Sends one CON request and returns the answer's code byte; payload copied to diag. */
@@ -631,11 +654,11 @@ static void test_server_refusals(void **state)
 	/* no ep: 4.00 */
 	assert_int_equal(exchange(srv, fd, no_ep, sizeof(no_ep), diag, sizeof(diag)), 0x80);
 	assert_int_equal(ev.result, CS_ERR_MALFORMED);
-	/* pct=112: 4.15 (b.1) */
+	/* pct=112: 4.15 (Transport TS, Bootstrap-Request) */
 	assert_int_equal(exchange(srv, fd, cbor, sizeof(cbor), diag, sizeof(diag)), 0x8F);
 	assert_non_null(strstr(diag, "pct=112 is not supported"));
 	assert_int_equal(ev.result, CS_ERR_UNSUPPORTED);
-	/* Bootstrap-Pack-Request: 5.01 (b.10); other paths: 4.04 even for DELETE */
+	/* Bootstrap-Pack-Request: 5.01 (Core TS 1.2); other paths: 4.04 even for DELETE */
 	assert_int_equal(exchange(srv, fd, bspack, sizeof(bspack), diag, sizeof(diag)), 0xA1);
 	assert_non_null(strstr(diag, "Bootstrap-Pack is not served"));
 	assert_int_equal(exchange(srv, fd, other, sizeof(other), diag, sizeof(diag)), 0x84);
@@ -649,6 +672,123 @@ static void test_server_refusals(void **state)
 	assert_int_equal(cs_bsserver_new(&cfg, &(struct cs_bsserver *){NULL}, &ei), CS_ERR_NETWORK);
 	assert_non_null(strstr(ei.msg, "Address already in use"));
 	cs_bsserver_free(srv);
+}
+
+/* Runs the server until it sends a confirmable request; returns its length. */
+static size_t next_request(struct cs_bsserver *srv, int fd, uint8_t *req, size_t n)
+{
+	for (int i = 0; i < 100; i++) {
+		struct pollfd p = {fd, POLLIN, 0};
+		ssize_t got;
+
+		assert_int_equal(cs_bsserver_process(srv, 10), 0);
+		while (poll(&p, 1, 0) == 1 && (got = recv(fd, req, n, 0)) >= 4)
+			if ((req[0] >> 4 & 3) == 0 && req[1] && !(req[1] >> 5))
+				return (size_t)got;
+	}
+	fail_msg("the server sent no request");
+	return 0;
+}
+
+/* Answers req with a piggybacked ACK: code is class << 5 | detail. */
+static void answer(int fd, const uint8_t *req, uint8_t code, const char *payload)
+{
+	uint8_t rsp[64];
+	size_t tkl = req[0] & 15, n = 0;
+
+	rsp[n++] = (uint8_t)(0x60 | tkl);
+	rsp[n++] = code;
+	rsp[n++] = req[2];
+	rsp[n++] = req[3];
+	memcpy(rsp + n, req + 4, tkl);
+	n += tkl;
+	if (payload) {
+		rsp[n++] = 0xFF;
+		memcpy(rsp + n, payload, strlen(payload));
+		n += strlen(payload);
+	}
+	assert_int_equal(send(fd, rsp, n, 0), (ssize_t)n);
+}
+
+/*
+ * One session for a card with only a BS account (GET /, PUT /0/0, POST /bs),
+ * the client answering the write and Finish with the codes given.
+ */
+static void session(struct cs_bsserver *srv, int fd, uint8_t mid, uint8_t put, uint8_t finish)
+{
+	uint8_t bs_req[] = {0x41, 0x02, 0x00, mid, 't', 0xB2, 'b', 's', 0x44, 'e', 'p', '=', 'x'};
+	uint8_t req[256];
+
+	assert_int_equal(send(fd, bs_req, sizeof(bs_req), 0), (ssize_t)sizeof(bs_req));
+	next_request(srv, fd, req, sizeof(req));
+	assert_int_equal(req[1], 0x01); /* GET / */
+	answer(fd, req, 0x45, "</0/0>");
+	next_request(srv, fd, req, sizeof(req));
+	assert_int_equal(req[1], 0x03); /* PUT /0/0 */
+	answer(fd, req, put, NULL);
+	if (put == 0x44) {
+		next_request(srv, fd, req, sizeof(req));
+		assert_int_equal(req[1], 0x02); /* POST /bs */
+		answer(fd, req, finish, NULL);
+	}
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(cs_bsserver_process(srv, 10), 0);
+}
+
+/* Found by fuzzing: a 2.xx other than the operation's success code counted as success. */
+static void test_server_success_codes(void **state)
+{
+	static const uint8_t t[] = {1}, nosec[] = {3};
+	struct cs_bsserver_config cfg = {.listen = "127.0.0.1:0"};
+	struct cs_bsserver *srv = NULL;
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	struct events ev = {0};
+	struct cs_errinfo ei;
+	struct cs_model m;
+	struct cs_instance *inst;
+	char uri[64];
+	int fd;
+
+	(void)state;
+	cs_model_init(&m);
+	inst = cs_object_add_instance(cs_model_add_object(&m, 0, 0, 0), 0);
+	assert_non_null(cs_instance_add_resource(inst, 0, (const uint8_t *)"coap://bs", 9));
+	assert_non_null(cs_instance_add_resource(inst, 1, t, 1));
+	assert_non_null(cs_instance_add_resource(inst, 2, nosec, 1));
+	cfg.event = on_event;
+	cfg.event_arg = &ev;
+	assert_int_equal(cs_bsserver_new(&cfg, &srv, &ei), 0);
+	assert_int_equal(cs_bsserver_set_data(srv, &m), 0);
+	/* port 0 binds a free port, and the URI names it */
+	cs_bsserver_uri(srv, false, uri, sizeof(uri));
+	assert_int_equal(strncmp(uri, "coap://127.0.0.1:", 17), 0);
+	assert_true(atoi(uri + 17) > 0);
+
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	assert_true(fd >= 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.sin_port = htons((unsigned short)atoi(uri + 17));
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+
+	/* Transport TS response codes: Bootstrap-Write succeeds with 2.04 only */
+	session(srv, fd, 1, 0x41, 0);
+	assert_int_equal(ev.last, CS_BSSERVER_SESSION_ENDED);
+	assert_int_equal(ev.result, CS_ERR_REJECTED);
+	assert_string_equal(ev.error, "PUT /0/0 failed: 2.01 Created (expected 2.04 Changed)");
+	/* Transport TS response codes: Bootstrap-Finish succeeds with 2.04 only */
+	session(srv, fd, 2, 0x44, 0x45);
+	assert_int_equal(ev.last, CS_BSSERVER_SESSION_ENDED);
+	assert_int_equal(ev.result, CS_ERR_REJECTED);
+	assert_int_equal(ev.finish, 205);
+	assert_non_null(strstr(ev.error, "failed: 2.05 Content (expected 2.04 Changed)"));
+	/* and with 2.04 everywhere the session succeeds */
+	session(srv, fd, 3, 0x44, 0x44);
+	assert_int_equal(ev.last, CS_BSSERVER_SESSION_ENDED);
+	assert_int_equal(ev.result, 0);
+	assert_int_equal(ev.finish, 204);
+	close(fd);
+	cs_bsserver_free(srv);
+	cs_model_free(&m);
 }
 
 static void test_server_config(void **state)
@@ -682,12 +822,19 @@ static void test_server_config(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_discover_parse),    cmocka_unit_test(test_discover_ver),
-		cmocka_unit_test(test_discover_many),     cmocka_unit_test(test_discover_errors),
-		cmocka_unit_test(test_discover_prefixes), cmocka_unit_test(test_plan_table),
-		cmocka_unit_test(test_plan_two_bs),       cmocka_unit_test(test_payloads),
-		cmocka_unit_test(test_op_names),          cmocka_unit_test(test_report_line),
-		cmocka_unit_test(test_server_refusals),   cmocka_unit_test(test_server_config),
+		cmocka_unit_test(test_discover_parse),
+		cmocka_unit_test(test_discover_ver),
+		cmocka_unit_test(test_discover_many),
+		cmocka_unit_test(test_discover_errors),
+		cmocka_unit_test(test_discover_prefixes),
+		cmocka_unit_test(test_plan_table),
+		cmocka_unit_test(test_plan_two_bs),
+		cmocka_unit_test(test_payloads),
+		cmocka_unit_test(test_op_names),
+		cmocka_unit_test(test_report_line),
+		cmocka_unit_test(test_server_refusals),
+		cmocka_unit_test(test_server_config),
+		cmocka_unit_test(test_server_success_codes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* cardsim at the APDU level: smartcard-storage.md §7-§9 against a standard-layout image. */
+/* cardsim at the APDU level: Core TS App. G.2 over TS 102 221, against a standard-layout image. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +16,8 @@
 #include "cardstrap/pkcs15.h"
 #include "cardstrap/scp03.h"
 
+#include "vectors.h"
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 #define AID      "A000000063504B43532D3135"
 
@@ -26,38 +28,13 @@ struct fx {
 	struct cs_cardsim *sim;
 };
 
-static void load_vector(const char *name, struct cs_buf *b)
-{
-	const char *dir = getenv("VECTORS");
-	char path[512], *text;
-	struct cs_errinfo ei;
-	long n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "applet-spec/vectors", name);
-	f = fopen(path, "rb");
-	if (!f)
-		fail_msg("cannot open %s (run from the top directory or set VECTORS)", path);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n > 0);
-	rewind(f);
-	text = malloc((size_t)n);
-	assert_non_null(text);
-	assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	cs_buf_init(b);
-	assert_int_equal(cs_hex_decode(text, (size_t)n, b, &ei), 0);
-	free(text);
-}
-
 static struct fx *fx_new(struct cs_cardimg_std *std)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 	struct cs_errinfo ei;
 
 	assert_non_null(f);
-	load_vector("ef-nordic.hex", &f->ef);
+	vector_bytes("ef-nordic.hex", &f->ef);
 	assert_int_equal(f->ef.len, 60);
 	std->ef = f->ef.data;
 	std->ef_len = f->ef.len;
@@ -196,7 +173,7 @@ static char *hex(const uint8_t *p, size_t n)
 	return s[k];
 }
 
-/* ---- §8.2: the Nordic sequence, byte for byte ---- */
+/* ---- the sequence of Nordic sdk-nrf tests/lib/uicc_lwm2m, byte for byte ---- */
 
 static void test_nordic_sequence(void **state)
 {
@@ -243,7 +220,7 @@ static void test_nordic_sequence(void **state)
 	assert_int_equal(cs_cardsim_apdu_count(f->sim), 10);
 }
 
-/* §8.2 alternatives: SELECT by FID (P1=00) and by path from the current DF (P1=09), P2=0C. */
+/* Alternatives: SELECT by FID (P1=00) and by path from the current DF (P1=09), P2=0C. */
 static void test_select_variants(void **state)
 {
 	struct fx *f = *state;
@@ -289,7 +266,7 @@ static void test_select_variants(void **state)
 	ex(f->sim, "00 A4 04 0C 11 A000000063504B43532D31350000000000", "6700");
 }
 
-/* ---- T=0 behaviour (§8.3) ---- */
+/* ---- T=0 behaviour (TS 102 221 §7.3.1.1) ---- */
 
 static void test_t0(void **state)
 {
@@ -347,7 +324,7 @@ static void test_t1_short_le(void **state)
 	ex(f->sim, "00 A4 00 04 02 5031", "9000");
 }
 
-/* ---- PIN (§7) ---- */
+/* ---- PIN (Core TS App. G.2.4, TS 102 221 Table 9.3) ---- */
 
 static void test_pin(void **state)
 {
@@ -407,7 +384,7 @@ static void test_pin(void **state)
 	ex(f->sim, "00 20 FF 01", "6A86");
 }
 
-/* ---- logical channels (§8.1) ---- */
+/* ---- logical channels (TS 102 221 class byte) ---- */
 
 static void test_channels(void **state)
 {
@@ -470,7 +447,7 @@ static void test_channels_20(void **state)
 		ex(f->sim, "00 70 00 00 01", want);
 	}
 	ex(f->sim, "00 70 00 00 01", "6A81");
-	/* channels 4-19 use CLA 40-4F (§8.1) */
+	/* channels 4-19 use CLA 40-4F */
 	ex(f->sim, "40 A4 04 0C 0C" AID, "9000");
 	ex(f->sim, "4F A4 08 0C 04 7FFF 5031", "6A82");
 	ex(f->sim, "4F A4 04 0C 0C" AID, "9000");
@@ -498,7 +475,7 @@ static void test_one_channel(void **state)
 	teardown(state);
 }
 
-/* ---- SFI and records (§9.1, §3) ---- */
+/* ---- SFI and records (ISO 7816-4 READ BINARY / READ RECORD) ---- */
 
 static void test_sfi(void **state)
 {
@@ -633,7 +610,7 @@ static void test_malformed(void **state)
 	}
 }
 
-/* Extended Lc/Le when the ATR announces it (§9.2). */
+/* Extended Lc/Le when the ATR announces it (ISO 7816-4). */
 static void test_extended(void **state)
 {
 	struct fx *f = *state;
@@ -669,7 +646,7 @@ static void test_transport(void **state)
 	size_t rlen = sizeof(r), alen = sizeof(atr);
 
 	(void)state;
-	load_vector("ef-nordic.hex", &ef);
+	vector_bytes("ef-nordic.hex", &ef);
 	std.ef = ef.data;
 	std.ef_len = ef.len;
 	assert_int_equal(cs_cardimg_build_standard(&std, &img, &ei), 0);
@@ -693,7 +670,7 @@ static void test_transport(void **state)
 	cs_buf_free(&ef);
 }
 
-/* ---- SCP03 (scp03.md, card-image.md §4.7) ---- */
+/* ---- SCP03 (Core TS App. H, card-image.md §4.7) ---- */
 
 /* The pySim key scheme: ENC 00 01 .., MAC 10 11 .., DEK 20 21 .., KVN 30. */
 static void scp_keys(struct cs_scp03_keys *k, size_t len)
@@ -777,7 +754,7 @@ static void scp_card_new(struct scp_card *c, const char *vector, size_t key_len,
 	struct cs_errinfo ei;
 
 	memset(c, 0, sizeof(*c));
-	load_vector(vector, &c->ef);
+	vector_bytes(vector, &c->ef);
 	std.ef = c->ef.data;
 	std.ef_len = c->ef.len;
 	std.t0 = t0;

@@ -14,55 +14,14 @@
 #include "cardstrap/encoding.h"
 #include "cardstrap/model.h"
 
+#include "vectors.h"
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
-
-static const char *vector_dir(void)
-{
-	const char *dir = getenv("VECTORS");
-
-	return dir ? dir : "applet-spec/vectors";
-}
-
-/* Reads a vector file: bytes into b, the `# expect:` value into expect. */
-static void load_vector(const char *name, struct cs_buf *b, char *expect, size_t expsz)
-{
-	char path[512], *text, *line;
-	struct cs_errinfo ei;
-	long n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", vector_dir(), name);
-	f = fopen(path, "rb");
-	if (!f)
-		fail_msg("cannot open %s (run from the top directory or set VECTORS)", path);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n > 0);
-	rewind(f);
-	text = calloc(1, (size_t)n + 1);
-	assert_non_null(text);
-	assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	cs_buf_init(b);
-	if (cs_hex_decode(text, (size_t)n, b, &ei))
-		fail_msg("%s: %s", name, ei.msg);
-	if (expect) {
-		expect[0] = '\0';
-		for (line = text; line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
-			if (strncmp(line, "# expect:", 9) == 0) {
-				sscanf(line + 9, " %63s", expect);
-				break;
-			}
-		}
-		assert_true(expsz > 63);
-	}
-	free(text);
-}
 
 static int load_named(struct cs_model *m, const char *name, struct cs_buf *b,
 		      struct cs_errinfo *ei)
 {
-	load_vector(name, b, NULL, 0);
+	vector_bytes(name, b);
 	cs_model_init(m);
 	return cs_model_load_bsfile(m, b->data, b->len, ei);
 }
@@ -268,7 +227,7 @@ static void test_vectors(void **state)
 		fail_msg("cannot open %s", vector_dir());
 	while ((de = readdir(d)) != NULL) {
 		size_t n = strlen(de->d_name);
-		char expect[64];
+		char expect[64], *text;
 		struct cs_errinfo ei;
 		struct cs_model m;
 		struct cs_buf b;
@@ -277,7 +236,10 @@ static void test_vectors(void **state)
 		if (strncmp(de->d_name, "ef-", 3) != 0 || n < 8 ||
 		    strcmp(de->d_name + n - 4, ".hex") != 0)
 			continue;
-		load_vector(de->d_name, &b, expect, sizeof(expect));
+		text = vector_text(de->d_name, NULL);
+		vector_expect(text, expect, sizeof(expect));
+		free(text);
+		vector_bytes(de->d_name, &b);
 		cs_model_init(&m);
 		cs_errinfo_clear(&ei);
 		rc = cs_model_load_bsfile(&m, b.data, b.len, &ei);
@@ -346,7 +308,7 @@ static void test_error_messages(void **state)
 	}
 }
 
-/* tlv.md §4 example 10 + 11 as PUT payloads (base 0), and the builders re-encoding them */
+/* /0/0 (DM, NoSec, SSID 101) + /1/0 as PUT payloads (base 0); the builders re-encode them */
 static const uint8_t ex10[] = {
 	0x08, 0x00, 0x27, 0xC8, 0x00, 0x15, 'c',  'o',	'a',  'p',  ':',  '/',	'/',  '1',
 	'2',  '7',  '.',  '0',	'.',  '0',  '.',  '1',	':',  '5',  '6',  '8',	'3',  0xC1,

@@ -15,36 +15,7 @@
 #include "cardstrap/objects.h"
 #include "cardstrap/tlv.h"
 
-static void load_vector(const char *name, struct cs_model *m)
-{
-	const char *dir = getenv("VECTORS");
-	char path[512];
-	struct cs_buf b = {0};
-	struct cs_errinfo ei;
-	char *text;
-	long n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir && *dir ? dir : "applet-spec/vectors", name);
-	f = fopen(path, "rb");
-	if (!f)
-		fail_msg("cannot open %s (run from the top directory or set VECTORS)", path);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n > 0);
-	rewind(f);
-	text = malloc((size_t)n);
-	assert_non_null(text);
-	assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	cs_errinfo_clear(&ei);
-	assert_int_equal(cs_hex_decode(text, (size_t)n, &b, &ei), 0);
-	free(text);
-	cs_model_init(m);
-	if (cs_model_load_bsfile(m, b.data, b.len, &ei))
-		fail_msg("%s does not decode: %s", name, ei.msg);
-	cs_buf_free(&b);
-}
+#include "vectors.h"
 
 /* ---- definitions ---- */
 
@@ -211,7 +182,7 @@ static void test_views_anjay(void **state)
 	struct cs_server srv;
 
 	(void)state;
-	load_vector("ef-anjay-basic.hex", &m);
+	vector_model("ef-anjay-basic.hex", &m);
 	o = cs_model_find_object(&m, 0);
 	assert_non_null(o);
 	cs_security_view(cs_object_find_instance(o, 1), &sec);
@@ -257,7 +228,7 @@ static void test_views_nordic_and_acl(void **state)
 	struct cs_object *o;
 
 	(void)state;
-	load_vector("ef-nordic.hex", &m);
+	vector_model("ef-nordic.hex", &m);
 	cs_security_view(cs_object_find_instance(cs_model_find_object(&m, 0), 0), &sec);
 	assert_string_equal(sec.lwm2m_server_uri, "coap://leshan.eclipseprojects.io:5783");
 	assert_int_equal(sec.security_mode.v, CS_SECMODE_NOSEC);
@@ -267,7 +238,7 @@ static void test_views_nordic_and_acl(void **state)
 	assert_false(cs_resource_is_secret(0, sec.inst, 3));
 	cs_model_free(&m);
 
-	load_vector("ef-two-servers-acl.hex", &m);
+	vector_model("ef-two-servers-acl.hex", &m);
 	o = cs_model_find_object(&m, 2);
 	cs_access_control_view(cs_object_find_instance(o, 0), &ac);
 	assert_int_equal(ac.object_id.v, 3);
@@ -298,7 +269,7 @@ static void test_views_lwm2m11(void **state)
 	uint64_t cs;
 
 	(void)state;
-	load_vector("ef-lwm2m11-psk.hex", &m);
+	vector_model("ef-lwm2m11-psk.hex", &m);
 	assert_int_equal(m.obj[0].ver_major, 1);
 	assert_int_equal(m.obj[0].ver_minor, 1);
 	cs_security_view(cs_object_find_instance(cs_model_find_object(&m, 0), 0), &sec);

@@ -14,6 +14,8 @@
 #include "cardstrap/encoding.h"
 #include "cardstrap/pkcs15.h"
 
+#include "vectors.h"
+
 #define COUNT(a)    (sizeof(a) / sizeof((a)[0]))
 #define MAX_ITEMS   8
 #define MAX_RESULTS 4
@@ -38,34 +40,6 @@ struct parsed {
 	struct cs_errinfo ei;
 };
 
-static const char *vector_dir(void)
-{
-	const char *d = getenv("VECTORS");
-
-	return d && *d ? d : "applet-spec/vectors";
-}
-
-static char *read_text(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *text;
-	long size;
-
-	if (!f)
-		return NULL;
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	size = ftell(f);
-	assert_true(size >= 0);
-	rewind(f);
-	text = malloc((size_t)size + 1);
-	assert_non_null(text);
-	assert_int_equal(fread(text, 1, (size_t)size, f), (size_t)size);
-	text[size] = '\0';
-	fclose(f);
-	*len = (size_t)size;
-	return text;
-}
-
 static const char *after_prefix(const char *line, const char *prefix)
 {
 	size_t n = strlen(prefix);
@@ -88,7 +62,6 @@ static void copy_line(char *dst, size_t cap, const char *s)
 /* Loads name from the vector directory; false when it has no `# kind:` line (not ours). */
 static bool load_vec(const char *name, struct vec *v)
 {
-	char path[512];
 	struct cs_errinfo ei;
 	const char *line, *rest;
 	size_t len = 0;
@@ -96,10 +69,7 @@ static bool load_vec(const char *name, struct vec *v)
 
 	memset(v, 0, sizeof(*v));
 	snprintf(v->name, sizeof(v->name), "%s", name);
-	snprintf(path, sizeof(path), "%s/%s", vector_dir(), name);
-	text = read_text(path, &len);
-	if (!text)
-		fail_msg("cannot read vector %s", path);
+	text = vector_text(name, &len);
 	for (line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
 		if ((rest = after_prefix(line, "# kind: ")))
 			copy_line(v->kind, sizeof(v->kind), rest);
@@ -203,7 +173,7 @@ static int run_parser(const char *kind, const uint8_t *buf, size_t len, size_t r
 	if (!strcmp(kind, "dodf"))
 		return cs_pkcs15_parse_dodf(buf, len, out->objs, MAX_ITEMS, &out->n, &out->ei);
 	assert_string_equal(kind, "dir");
-	/* a linear fixed EF.DIR is read record by record (READ RECORD, §3) */
+	/* a linear fixed EF.DIR is read record by record (READ RECORD, TS 102 221 §13.1) */
 	chunk = record_len ? record_len : len;
 	for (off = 0; off < len; off += chunk) {
 		rc = cs_pkcs15_parse_dir(buf + off, len - off < chunk ? len - off : chunk,
@@ -532,7 +502,7 @@ static void test_build_dodf_round_trip(void **state)
 
 static void test_build_dodf_layout(void **state)
 {
-	/* §5: empty CommonObjectAttributes and CommonDataObjectAttributes, Nordic typeAttributes */
+	/* empty CommonObjectAttributes and CommonDataObjectAttributes, Nordic typeAttributes */
 	static const uint8_t bare_wrapped[] = {0xA1, 0x16, 0x30, 0x00, 0x30, 0x00, 0xA1, 0x10,
 					       0x30, 0x0E, 0x06, 0x06, 0x06, 0x04, 0x67, 0x2B,
 					       0x09, 0x01, 0x30, 0x04, 0x04, 0x02, 0x64, 0x32};
@@ -582,7 +552,7 @@ static void test_build_dodf_layout(void **state)
 
 static void test_build_dir_record(void **state)
 {
-	/* the example record of §3 */
+	/* the record layout of applet-spec/README.md §3.1, path 3F007F50 */
 	static const uint8_t example[] = {0x61, 0x14, 0x4F, 0x0C, 0xA0, 0x00, 0x00, 0x00,
 					  0x63, 0x50, 0x4B, 0x43, 0x53, 0x2D, 0x31, 0x35,
 					  0x51, 0x04, 0x3F, 0x00, 0x7F, 0x50};

@@ -58,8 +58,7 @@ static void pysim_keys(struct cs_scp03_keys *k, size_t len, uint8_t kvn)
 	assert_int_equal(cs_scp03_keys_set(k, kvn, enc, mac, dek, len, NULL), 0);
 }
 
-/* ---- published vectors (pySim tests/unittests/test_globalplatform.py; scp03.md §8, §9) -------
- */
+/* ---- published vectors (pySim tests/unittests/test_globalplatform.py) ---- */
 
 static const char GET_EID_PLAIN[] = "80E2910006BF3E035C015A00";
 static const char GET_EID_RSP_PLAIN[] = "BF3E125A1089882119900000000000000000000005";
@@ -69,7 +68,7 @@ static const char *const CASE_PLAIN[4] = {
 	"80F220020A4F0212345C054F9F70C5",
 	"80F28002024F0000",
 };
-/* ISD-R AID (SGP.22): with it every card challenge below is the pseudo-random one (§4). */
+/* ISD-R AID (SGP.22): with it every card challenge below is the pseudo-random one. */
 static const char ISD_R_AID[] = "A0000005591010FFFFFFFF8900000100";
 
 struct vec {
@@ -78,7 +77,7 @@ struct vec {
 	uint8_t kvn;
 	const char *init_upd_cmd, *init_upd_rsp, *ext_auth_cmd, *get_eid_cmd, *get_eid_rsp;
 	const char *cases[4];
-	/* recomputed values of scp03.md §8/§9, where given */
+	/* session keys and cryptograms recomputed from the pySim vectors, where given */
 	const char *s_enc, *s_mac, *s_rmac, *card_cryptogram, *host_cryptogram;
 };
 
@@ -350,7 +349,7 @@ static void test_vectors_card(void **state)
 	}
 }
 
-/* scp03.md §8: the AES-128 worked example, spelled out byte for byte. */
+/* pySim SCP03_Test_AES128_33: the AES-128 example, spelled out byte for byte. */
 static void test_aes128_33_example(void **state)
 {
 	static const char *const wrapped[] = {
@@ -440,7 +439,7 @@ static void test_kdf(void **state)
 
 	(void)state;
 	pysim_keys(&k, 32, 0x32);
-	/* §9: S-ENC of the AES-256 vector, two CMAC blocks with L = 01 00 */
+	/* S-ENC of the pySim AES-256 vector, two CMAC blocks with L = 01 00 */
 	unhex("97B2055FE58599FD A8439A22CEDF045F", ctx, sizeof(ctx));
 	assert_int_equal(cs_scp03_kdf(k.enc, 32, CS_SCP03_DC_S_ENC, ctx, 16, out, 32), 0);
 	assert_hex(out, 32, "6882480F1F4CFEE7BDDF6C691B6E1549645A47543CB4FE1042B72DA7CDFDB958");
@@ -604,7 +603,7 @@ static void test_channels_cla(void **state)
 	struct cs_scp03_session s;
 
 	(void)state;
-	/* §3: INITIALIZE UPDATE CLA 80+ch, C0+ch-4 */
+	/* GP Amd D: INITIALIZE UPDATE CLA 80+ch, C0+ch-4 */
 	pysim_keys(&p1.k, 16, 0x30);
 	assert_int_equal(cs_scp03_host_init_update(&s, &p1.k, 3, hc, iu, NULL), 0);
 	assert_int_equal(iu[0], 0x83);
@@ -715,7 +714,7 @@ static void test_tampered_rmac(void **state)
 	assert_int_equal(cs_scp03_host_unwrap(&p.host, r, rn, out, &on, &ei), CS_ERR_SCP03_MAC);
 	pair_close(&p);
 
-	/* an error SW comes alone and is not MAC-checked (§7 step 1) */
+	/* an error SW comes alone and is not MAC-checked (GP Amd D) */
 	pair_open(&p, 16, 0x33, 0, 0x70);
 	wn = sizeof(w);
 	assert_int_equal(cs_scp03_host_wrap(&p.host, cmd, sizeof(cmd), w, &wn, &ei), 0);
@@ -1476,6 +1475,20 @@ static void test_keys_file(void **state)
 	assert_int_equal(load_text("kek=000102030405060708090A0B0C0D0E0F\n", 0600, &k, &ei),
 			 CS_ERR_MALFORMED);
 	assert_non_null(strstr(ei.msg, "unknown name \"kek\""));
+	/* found by fuzzing: a name that may be key material is never quoted */
+	assert_int_equal(load_text("enc 404142434445464748494A4B4C4D4E4F=\n", 0600, &k, &ei),
+			 CS_ERR_MALFORMED);
+	assert_non_null(strstr(ei.msg, "line 1: unknown name before '='"));
+	assert_null(strstr(ei.msg, "4041424344"));
+	assert_int_equal(load_text("mac=101112131415161718191A1B1C1D1E1F\n"
+				   "QEFCQ0RFRkdISUpLTE1OTw==\n",
+				   0600, &k, &ei),
+			 CS_ERR_MALFORMED);
+	assert_non_null(strstr(ei.msg, "line 2: unknown name before '='"));
+	assert_null(strstr(ei.msg, "QEFC"));
+	assert_int_equal(load_text("deadbeef=000102030405060708090A0B0C0D0E0F\n", 0600, &k, &ei),
+			 CS_ERR_MALFORMED);
+	assert_null(strstr(ei.msg, "deadbeef"));
 	assert_int_equal(load_text("enc=000102030405060708090A0B0C0D0E0F\n"
 				   "enc=000102030405060708090A0B0C0D0E0F\n",
 				   0600, &k, &ei),

@@ -13,6 +13,8 @@
 #include "cardstrap/model.h"
 #include "cardstrap/senml.h"
 
+#include "vectors.h"
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- helpers ---- */
@@ -632,45 +634,11 @@ static void test_direct_api(void **state)
 
 /* ---- vectors ---- */
 
-static int load_vector(const char *name, struct cs_model *m)
-{
-	const char *dir = getenv("VECTORS");
-	char path[512], *text;
-	struct cs_buf bytes = {0};
-	struct cs_errinfo ei;
-	FILE *f;
-	long n;
-	int err;
-
-	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "applet-spec/vectors", name);
-	if (!(f = fopen(path, "rb")))
-		return -1;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	text = malloc((size_t)n + 1);
-	assert_non_null(text);
-	assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	assert_int_equal(cs_hex_decode(text, (size_t)n, &bytes, &ei), 0);
-	free(text);
-	cs_model_init(m);
-	err = cs_model_load_bsfile(m, bytes.data, bytes.len, &ei);
-	if (err)
-		print_error("%s: %s\n", name, ei.msg);
-	assert_int_equal(err, 0);
-	cs_buf_free(&bytes);
-	return 0;
-}
-
 static void round_trip_vector(const char *name)
 {
 	struct cs_model m;
 
-	if (load_vector(name, &m)) {
-		print_error("vector %s not found\n", name);
-		fail();
-	}
+	vector_model(name, &m);
 	assert_true(m.nobj > 0);
 	expect_round_trip(&m);
 	cs_model_free(&m);

@@ -232,7 +232,7 @@ static void test_example9_objlnk(void **state)
 	write_check(CS_TLV_RESOURCE, 2, v4, 4, null_link, sizeof(null_link));
 }
 
-/* tlv.md §4 example 10, /0/0: DM server, NoSec, SSID 101 */
+/* /0/0: DM server, NoSec, SSID 101, resources 3/4/5 empty */
 static const uint8_t example10[] = {
 	0x08, 0x00, 0x27,
 	0xC8, 0x00, 0x15, 'c', 'o', 'a', 'p', ':', '/', '/', '1', '2', '7', '.', '0', '.', '0',
@@ -319,7 +319,7 @@ static void test_example11_server_instance(void **state)
 	cs_buf_free(&b);
 }
 
-/* Decoders must accept what a shortest-form encoder would not produce (tlv.md §1). */
+/* Decoders must accept what a shortest-form encoder would not produce (Core TS §7.4.3). */
 static void test_non_shortest_forms(void **state)
 {
 	static const struct {
@@ -549,7 +549,7 @@ static void test_int_encode(void **state)
 		{ 101, 1, { 0x65 } },
 		{ 127, 1, { 0x7F } },
 		{ 128, 2, { 0x00, 0x80 } },
-		{ 200, 2, { 0x00, 0xC8 } }, /* tlv.md §3: SSID 200 is 00 C8, not C8 */
+		{ 200, 2, { 0x00, 0xC8 } }, /* Core TS App. C: SSID 200 is 00 C8, not C8 */
 		{ -128, 1, { 0x80 } },
 		{ -129, 2, { 0xFF, 0x7F } },
 		{ -750, 2, { 0xFD, 0x12 } },

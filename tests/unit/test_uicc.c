@@ -14,6 +14,8 @@
 #include "cardstrap/encoding.h"
 #include "cardstrap/uicc.h"
 
+#include "vectors.h"
+
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const uint8_t PKCS15_AID[12] = {0xA0, 0x00, 0x00, 0x00, 0x63, 0x50,
@@ -27,32 +29,7 @@ static void hex(const char *text, struct cs_buf *out)
 	assert_int_equal(cs_hex_decode(text, strlen(text), out, &ei), 0);
 }
 
-/* Reads applet-spec/vectors/<name> (or $VECTORS/<name>) into b as bytes. */
-static void load_vector(const char *name, struct cs_buf *b)
-{
-	const char *dir = getenv("VECTORS");
-	char path[512], *text;
-	struct cs_errinfo ei;
-	FILE *f;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/%s", dir && *dir ? dir : "applet-spec/vectors", name);
-	f = fopen(path, "rb");
-	if (!f)
-		fail_msg("cannot open %s (run from the top directory or set VECTORS)", path);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n > 0);
-	rewind(f);
-	text = malloc((size_t)n);
-	assert_non_null(text);
-	assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	assert_int_equal(cs_hex_decode(text, (size_t)n, b, &ei), 0);
-	free(text);
-}
-
-/* ---- FCP parsing (§8.5, Nordic vectors of §10.1) ---- */
+/* ---- FCP parsing (TS 102 221 §11.1.1, Nordic sdk-nrf uicc_lwm2m vectors) ---- */
 
 static void parse_ok(const char *h, struct cs_fcp *f)
 {
@@ -92,7 +69,7 @@ static void test_fcp_nordic_adf(void **state)
 	assert_int_equal(f.nkey_refs, 2);
 	assert_int_equal(f.key_refs[0], 0x01);
 	assert_int_equal(f.key_refs[1], 0x0A);
-	/* §7: PS_DO 40 marks the second reference (ADM1) enabled, PIN1 not */
+	/* TS 102 221 PS_DO: 40 marks the second reference (ADM1) enabled, PIN1 not */
 	assert_false(cs_fcp_key_enabled(&f, 0));
 	assert_true(cs_fcp_key_enabled(&f, 1));
 	/* ADM is never chosen: PIN1 is the user PIN listed */
@@ -570,7 +547,7 @@ static void img_open(struct img_card *c, const char *vector, bool t0, const char
 	struct cs_errinfo ei;
 
 	memset(c, 0, sizeof(*c));
-	load_vector(vector, &c->ef_vec);
+	vector_bytes(vector, &c->ef_vec);
 	o.ef = c->ef_vec.data;
 	o.ef_len = c->ef_vec.len;
 	o.t0 = t0;
@@ -713,6 +690,32 @@ static void test_card_no_pkcs15(void **state)
 	img_close(&c);
 }
 
+/* Found by fuzzing: an EF.DIR of size 0 gave one empty record (UBSan: NULL + 0 in card.c). */
+static void test_card_empty_dir(void **state)
+{
+	static const struct step steps[] = {
+		{"00 B0 82 00 0A", "6A 82"},
+		{"00 A4 08 04 02 2F E2 00", "6A 82"},
+		{"00 B2 01 F4 00", "6A 82"},
+		/* a transparent EF.DIR with nothing in it */
+		{"00 A4 08 04 02 2F 00 00", "62 0B 82 02 41 21 83 02 2F 00 80 01 00 90 00"},
+		{"00 70 00 00 01", "6D 00"},
+		{"00 A4 04 04 0C A0 00 00 00 63 50 4B 43 53 2D 31 35 00", "6A 82"},
+	};
+	struct script s;
+	struct cs_uicc u;
+	struct cs_card_info info;
+	struct cs_buf ef = {0};
+	struct cs_errinfo ei;
+
+	(void)state;
+	script_init(&s, &u, steps, COUNT(steps), false, 256);
+	assert_int_equal(cs_card_read_bootstrap(&s.t, NULL, &info, &ef, &ei), CS_ERR_NO_PKCS15);
+	assert_true(info.has_dir);
+	assert_false(info.aid_from_dir);
+	assert_int_equal(s.at, COUNT(steps));
+}
+
 static void test_card_select_fallbacks(void **state)
 {
 	struct img_card c;
@@ -754,7 +757,7 @@ static void test_card_too_large(void **state)
 	struct cs_errinfo ei;
 
 	(void)state;
-	load_vector("ef-nordic.hex", &big);
+	vector_bytes("ef-nordic.hex", &big);
 	/* 32768 bytes: one more than READ BINARY offsets and App. G allow */
 	assert_int_equal(cs_buf_reserve(&big, 32768), 0);
 	memset(big.data + big.len, 0xFF, 32768 - big.len);
@@ -793,6 +796,7 @@ int main(void)
 		cmocka_unit_test(test_card_t0_large),
 		cmocka_unit_test(test_card_pin),
 		cmocka_unit_test(test_card_no_pkcs15),
+		cmocka_unit_test(test_card_empty_dir),
 		cmocka_unit_test(test_card_select_fallbacks),
 		cmocka_unit_test(test_card_too_large),
 	};

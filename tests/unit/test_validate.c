@@ -17,57 +17,9 @@
 #include "cardstrap/tlv.h"
 #include "cardstrap/validate.h"
 
+#include "vectors.h"
+
 /* ---- helpers ---- */
-
-static const char *vectors_dir(void)
-{
-	const char *dir = getenv("VECTORS");
-
-	return dir && *dir ? dir : "applet-spec/vectors";
-}
-
-static char *read_text(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *text;
-	long n;
-
-	if (!f)
-		fail_msg("cannot open %s (run from the top directory or set VECTORS)", path);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	text = malloc((size_t)n + 1);
-	assert_non_null(text);
-	assert_int_equal(fread(text, 1, (size_t)n, f), (size_t)n);
-	text[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return text;
-}
-
-/* Loads vector `name` into m (initialised); fails the test when it does not decode. */
-static void load_vector(const char *name, struct cs_model *m)
-{
-	char path[512];
-	struct cs_buf b = {0};
-	struct cs_errinfo ei;
-	size_t len;
-	char *text;
-	int rc;
-
-	snprintf(path, sizeof(path), "%s/%s", vectors_dir(), name);
-	text = read_text(path, &len);
-	cs_errinfo_clear(&ei);
-	assert_int_equal(cs_hex_decode(text, len, &b, &ei), 0);
-	free(text);
-	cs_model_init(m);
-	rc = cs_model_load_bsfile(m, b.data, b.len, &ei);
-	if (rc)
-		fail_msg("%s: does not decode: %s (byte %ld)", name, ei.msg, ei.offset);
-	cs_buf_free(&b);
-}
 
 static void print_diags(const char *title, const struct cs_diags *d)
 {
@@ -133,7 +85,6 @@ static void assert_no_secret_in_diags(const struct cs_model *m, const struct cs_
 
 struct vector {
 	char name[256];
-	char path[600];
 };
 
 static void test_vector(void **state)
@@ -147,7 +98,7 @@ static void test_vector(void **state)
 	size_t len, ndiag = 0;
 	int rc;
 
-	text = read_text(v->path, &len);
+	text = vector_text(v->name, &len);
 	cs_errinfo_clear(&ei);
 	assert_int_equal(cs_hex_decode(text, len, &b, &ei), 0);
 	cs_model_init(&m);
@@ -194,10 +145,9 @@ static void test_vector(void **state)
 	free(text);
 }
 
-static bool wants_validation(const char *path)
+static bool wants_validation(const char *name)
 {
-	size_t len;
-	char *text = read_text(path, &len);
+	char *text = vector_text(name, NULL);
 	bool yes = strstr(text, "# expect: ok") || strstr(text, "# expect: invalid");
 
 	free(text);
@@ -241,7 +191,7 @@ static const char *const own_vectors[] = {
 
 static struct vector *list_vectors(size_t *n)
 {
-	const char *dir = vectors_dir();
+	const char *dir = vector_dir();
 	struct vector *v = NULL;
 	size_t cap = 0;
 	struct dirent *de;
@@ -266,8 +216,7 @@ static struct vector *list_vectors(size_t *n)
 				abort();
 		}
 		snprintf(v[*n].name, sizeof(v[*n].name), "%s", de->d_name);
-		snprintf(v[*n].path, sizeof(v[*n].path), "%s/%s", dir, de->d_name);
-		if (wants_validation(v[*n].path))
+		if (wants_validation(v[*n].name))
 			(*n)++;
 	}
 	closedir(dp);
@@ -284,7 +233,7 @@ static void test_nordic_warnings_only(void **state)
 	struct cs_diags d;
 
 	(void)state;
-	load_vector("ef-nordic.hex", &m);
+	vector_model("ef-nordic.hex", &m);
 	cs_diags_init(&d);
 	assert_int_equal(cs_validate(&m, &d), 0);
 	print_diags("ef-nordic.hex", &d);
@@ -306,7 +255,7 @@ static void test_anjay_only_unused_server_key(void **state)
 	struct cs_diags d;
 
 	(void)state;
-	load_vector("ef-anjay-basic.hex", &m);
+	vector_model("ef-anjay-basic.hex", &m);
 	cs_diags_init(&d);
 	assert_int_equal(cs_validate(&m, &d), 0);
 	assert_int_equal(d.errors, 0);
@@ -355,7 +304,7 @@ static void test_diag_format_from_vector(void **state)
 	char buf[300];
 
 	(void)state;
-	load_vector("ef-invalid-ssid-0.hex", &m);
+	vector_model("ef-invalid-ssid-0.hex", &m);
 	cs_diags_init(&d);
 	assert_int_equal(cs_validate(&m, &d), CS_ERR_INVALID);
 	dg = find_diag(&d, CS_SEV_ERROR, "/0/0/10", "Short Server ID");
