@@ -42,6 +42,24 @@ expect_eq "$sec" "/0/0 server coap://127.0.0.1:$sport 202
 kill -TERM "$client_pid"
 finish "$client_pid" client
 
+note "push of a card with its own Bootstrap-Server account (handover): one BS account remains"
+newbs=$(free_port) || fail "no free port"
+profile withbs "$(bs_account 1 "coap://127.0.0.1:$newbs"),$(server_account 0 303 "$sport" 120)"
+bg client2 60 "$CLIENT" --endpoint e2e-push2 --server "coap://127.0.0.1:$sport" --ssid 5 \
+	--bs "coap://127.0.0.1:$bport" --accept-push --listen "127.0.0.1:$cport" \
+	--state "$TMP/client2.json" --timeout 50
+client2_pid=$bgpid
+wait_for "$TMP/reg.out" "register ep=e2e-push2 lt=86400"
+run timeout 20 "$CARDSTRAP" push --file "$TMP/withbs.ef" --client "coap://127.0.0.1:$cport" \
+	--listen "127.0.0.1:$bport" --endpoint e2e-push2
+expect_rc 0 "push with handover"
+wait_for "$TMP/client2.err" "finish 2.04"
+wait_for "$TMP/reg.out" "register ep=e2e-push2 lt=120"
+expect_eq "$(state_security "$TMP/client2.json")" "/0/0 server coap://127.0.0.1:$sport 303
+/0/1 bs coap://127.0.0.1:$newbs -" "the card's BS account took over the client's"
+kill -TERM "$client2_pid"
+finish "$client2_pid" client2
+
 note "push to a port where nothing listens: no session, exit 74 or 75"
 run timeout 20 "$CARDSTRAP" push --file "$TMP/card.ef" --client "coap://127.0.0.1:$dead" \
 	--listen "127.0.0.1:$bport" --timeout 3

@@ -111,6 +111,10 @@ struct client {
 	struct conn servers[MAX_SERVERS];
 	size_t nservers;
 	struct conn bs;
+	/* A push session's peer: its commands are taken until Finish, even after the
+	   session overwrote the Bootstrap-Server account (handover). */
+	coap_address_t push_peer;
+	bool push_session;
 	enum phase phase;
 	uint64_t start_ms, hold_until_ms, bs_deadline_ms, bs_retry_ms;
 	unsigned long bs_attempts;
@@ -648,6 +652,7 @@ static void begin_session(struct client *c)
 		return;
 	}
 	c->in_session = true;
+	c->push_session = false;
 	c->phase = PH_BOOTSTRAP;
 	c->bs_deadline_ms = peer_now_ms() + (uint64_t)c->o.bs_timeout_s * 1000u;
 }
@@ -1480,6 +1485,12 @@ static bool from_bootstrap_server(struct client *c, coap_session_t *session, con
 			 from, cn->uri);
 		return false;
 	}
+	if (c->phase == PH_BOOTSTRAP && c->in_session && c->push_session) {
+		if (peer_addr_equal(&c->push_peer, remote))
+			return true;
+		peer_log("%s from %s: not the peer of the push session (4.01)", what, from);
+		return false;
+	}
 	bs = store_bootstrap_account(&c->store);
 	if (!bs || !store_str(bs, 0) || peer_uri_resolve(store_str(bs, 0), &bsaddr, &proto, NULL) ||
 	    !peer_addr_equal(&bsaddr, remote)) {
@@ -1500,6 +1511,8 @@ static bool from_bootstrap_server(struct client *c, coap_session_t *session, con
 	}
 	peer_log("bootstrap commands from %s without Bootstrap-Request (push)", from);
 	begin_session(c);
+	c->push_peer = *remote;
+	c->push_session = true;
 	return c->phase == PH_BOOTSTRAP;
 }
 
