@@ -46,6 +46,13 @@ struct cs_card_read_opts {
 	enum cs_card_scp03_mode scp03_mode;
 	/* Also trace the plain APDUs of the secure channel, with t's trace hook, as "scp03". */
 	bool scp03_trace_plain;
+	/*
+	 * Read EF LwM2M_Bootstrap a second time and compare, unless the secure
+	 * channel's MACs already protect it: a fault that flips a byte in transit
+	 * then ends the read with an error instead of giving wrong data. For reads
+	 * whose data is injected.
+	 */
+	bool verify;
 };
 
 /* What became of the secure channel. */
@@ -78,6 +85,7 @@ struct cs_card_info {
 	int bootstrap;                 /* index into entries of the LwM2M entry, -1 when none */
 	struct cs_pkcs15_path ef_path; /* EF LwM2M_Bootstrap */
 	size_t ef_size;                /* its FCP size (tag 80) */
+	bool ef_verified;              /* read twice with the same result (opts->verify) */
 	bool pin_needed;               /* a VERIFY was sent, or the PIN was already verified */
 	uint8_t pin_keyref;            /* key reference used, 0 when no PIN was involved */
 	uint8_t channel; /* logical channel used; 0 = basic (MANAGE CHANNEL refused) */

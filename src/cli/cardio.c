@@ -126,6 +126,7 @@ int cli_card_read_opts(const struct cli_card_opts *o, struct cli_card *c, struct
 					  : CS_CARD_SCP03_REQUIRED;
 		opts.scp03_trace_plain = cli.trace && cli.verbosity >= 1;
 	}
+	opts.verify = o->verify;
 	err = cs_pcsc_open(o->reader, &t, ei);
 	if (err)
 		goto out;
@@ -286,7 +287,8 @@ void cli_print_card(FILE *f, const struct cli_card *c)
 
 		hex(in->ef_path.path, in->ef_path.len, h, sizeof(h));
 		snprintf(label, sizeof(label), "EF %s", h);
-		fprintf(f, "%-13s %zu bytes read (file size %zu)", label, c->ef.len, in->ef_size);
+		fprintf(f, "%-13s %zu bytes read (file size %zu)%s", label, c->ef.len, in->ef_size,
+			in->ef_verified ? ", read twice: identical" : "");
 		if (in->pin_needed)
 			fprintf(f, ", PIN %02X verified", in->pin_keyref);
 		else

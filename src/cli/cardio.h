@@ -44,6 +44,7 @@ struct cli_card_opts {
 	const char *pin_file;   /* NULL: $CARDSTRAP_PIN, else a prompt */
 	const char *scp03_keys; /* --scp03-keys FILE; NULL: no secure channel */
 	const char *scp03_mode; /* --scp03 "required" / "optional"; NULL: required */
+	bool verify;            /* read the EF twice (cs_card_read_opts.verify): data to inject */
 };
 
 /* Handles OPT_SCP03_KEYS / OPT_SCP03_MODE into o; false for any other option. */

@@ -218,7 +218,7 @@ out:
 static void read_card(struct watcher *w, const char *reader)
 {
 	struct watch_event *e = new_event(WATCH_CARD_FAILED, reader);
-	struct cs_card_read_opts opts = {0};
+	struct cs_card_read_opts opts = { .verify = true };
 	struct cs_transport *t = NULL;
 	struct cs_scp03_keys keys;
 	struct cs_card_info info;

@@ -74,6 +74,7 @@ bool cli_source_option(int c, const char *arg, struct cli_source *src, struct cl
 
 static int load_bytes(const struct cli_source *src, struct cs_buf *ef, const char **name)
 {
+	struct cli_card_opts opts;
 	struct cs_errinfo ei;
 	struct cli_card card;
 	int err;
@@ -91,7 +92,10 @@ static int load_bytes(const struct cli_source *src, struct cs_buf *ef, const cha
 		return 0;
 	}
 	*name = "the card";
-	err = cli_card_read_opts(&src->card, &card, &ei);
+	/* This data will be injected: a plain read is done twice and compared. */
+	opts = src->card;
+	opts.verify = true;
+	err = cli_card_read_opts(&opts, &card, &ei);
 	if (!err) {
 		err = cs_buf_append(ef, card.ef.data, card.ef.len);
 		if (!err && card.reader[0])

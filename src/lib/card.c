@@ -335,6 +335,31 @@ out:
 	return err;
 }
 
+/* The EF is still the current file: read it again and compare. */
+static int verify_ef(struct reader *r, const char *name, const struct cs_buf *ef,
+		     struct cs_errinfo *ei)
+{
+	struct cs_buf again = {0};
+	size_t i = 0;
+	int err;
+
+	err = cs_uicc_read_binary(&r->u, ef->len, CS_REDACT_RSP_DATA, &again, ei);
+	if (!err) {
+		while (i < ef->len && i < again.len && ef->data[i] == again.data[i])
+			i++;
+		if (i < ef->len || again.len != ef->len)
+			err = cs_error(ei, CS_ERR_TRANSPORT, (long)i,
+				       "%s read twice gave different bytes (first difference at "
+				       "byte %zu): the card or the reader is unreliable; nothing "
+				       "read was used",
+				       name, i);
+		else
+			r->info->ef_verified = true;
+	}
+	cs_buf_free(&again);
+	return err;
+}
+
 static int read_ef(struct reader *r, struct cs_buf *ef, struct cs_errinfo *ei)
 {
 	struct cs_card_info *info = r->info;
@@ -351,6 +376,8 @@ static int read_ef(struct reader *r, struct cs_buf *ef, struct cs_errinfo *ei)
 			obj->private_obj || obj->modifiable, true, &fcp, ef, ei);
 	if (fcp.has_size)
 		info->ef_size = fcp.size;
+	if (!err && r->opts->verify && info->scp03 != CS_CARD_SCP03_SECURED)
+		err = verify_ef(r, name, ef, ei);
 	if (err == CS_ERR_FILE_NOT_FOUND)
 		err = cs_error(ei, CS_ERR_NO_BOOTSTRAP, -1,
 			       "the LwM2M bootstrap file named by the DODF does not exist (%04X on "

@@ -9,10 +9,12 @@
 # partial or wrong file: on error no file and no temporary file is left.
 # A byte flipped on the card itself is the card's content: read copies it,
 # dump decodes it or names the faulty byte's offset (exit 65).
-# One known limit is asserted exactly: without a secure channel a flipped
-# byte inside READ BINARY data of the EF cannot be detected (no integrity
-# field in EF LwM2M_Bootstrap, none on a plain channel); the file then holds
-# what the card sent. Through SCP03 (R-MAC) every such flip is an error.
+# One known limit of `read` is asserted exactly: without a secure channel a
+# flipped byte inside READ BINARY data of the EF cannot be detected (no
+# integrity field in EF LwM2M_Bootstrap, none on a plain channel); the file
+# then holds what the card sent. Through SCP03 (R-MAC) every such flip is an
+# error; and data that is served (serve/recover/daemon) is read twice and
+# compared, so there the flip is an error too (below).
 # Then `serve --once --reader`: a faulty read serves nothing, the waiting
 # test client's state stays untouched, and a good card bootstraps it.
 # Cases run in two lanes, one per vpcd slot, to stay within ~60 s.
@@ -261,9 +263,11 @@ bg client 90 "$CLIENT" --endpoint faults-gw --state "$TMP/client.json" --bs-retr
 client_pid=$bgpid
 wait_for "$TMP/client.err" "bootstrap-request coap://127.0.0.1:$bport"
 # FAULT EXIT WHAT: 3 = READ RECORD of EF.DIR, 11 = READ BINARY of the EF,
-# 10 = the EF's FCP, offset 3 = the low byte of the EF's size
+# 10 = the EF's FCP, offset 3 = the low byte of the EF's size. Data to be
+# served is read twice, so a byte flipped in transit in the EF (11) is caught.
 for spec in "--drop-after 3|74|card removed" "--drop-after 11|74|card removed" \
-	"--corrupt-apdu 10|65|malformed FCP" "--corrupt 3|65|nothing is served"; do
+	"--corrupt-apdu 10|65|malformed FCP" "--corrupt 3|65|nothing is served" \
+	"--corrupt-apdu 11|74|read twice gave different bytes"; do
 	IFS='|' read -r fault want what <<<"$spec"
 	# shellcheck disable=SC2086
 	start_vcard "$TMP/served.json" 0 $fault
