@@ -6,7 +6,8 @@ V=$VECTORS
 hex2bin() { perl -ne 'next if /^\s*#/; s/#.*//; s/[^0-9a-fA-F]//g; print pack("H*", $_)' "$1"; }
 
 note "decode --json --show-secrets | encode gives back the same bytes"
-for name in ef-anjay-basic ef-two-servers-acl ef-lwm2m11-psk ef-16bit-ids ef-lwm2m11-cert; do
+for name in ef-anjay-basic ef-two-servers-acl ef-lwm2m11-two-servers-acl ef-lwm2m11-psk ef-16bit-ids \
+	ef-lwm2m11-cert; do
 	[ -f "$V/$name.hex" ] || fail "missing vector $name.hex"
 	hex2bin "$V/$name.hex" >"$TMP/$name.orig"
 	"$CARDSTRAP" decode --json --show-secrets "$V/$name.hex" >"$TMP/$name.json" ||
