@@ -120,6 +120,16 @@ struct json_t;
 struct json_t *cli_model_json(const struct cs_model *m, const struct cs_diags *d, bool show_secrets);
 struct json_t *cli_diags_json(const struct cs_diags *d);
 
+/*
+ * What decode and dump print once the data is decoded and validated: with
+ * --json the object of cli_model_json (with "card" when card is not NULL;
+ * card is stolen), else the tree, the diagnostics and the verdict (with -q
+ * only the errors, on stderr). Returns 0 when valid, else names `name` and
+ * returns 65.
+ */
+int cli_report_model(const char *name, const struct cs_model *m, const struct cs_diags *d,
+		     struct json_t *card);
+
 /* Prints j (compact on pipes, indented on terminals) and a newline to stdout; steals j. */
 void cli_print_json(struct json_t *j);
 

@@ -71,24 +71,7 @@ static int decode_main(int argc, char *argv[])
 		rc = cli_fail(err, NULL);
 		goto out;
 	}
-	if (cli.json) {
-		cli_print_json(cli_model_json(&m, &d, cli.show_secrets));
-	} else if (cli.verbosity >= 0) {
-		cli_print_model(stdout, &m, cli.show_secrets);
-		if (d.n) {
-			fputc('\n', stdout);
-			cli_print_diags(stdout, &d);
-		}
-		fputc('\n', stdout);
-		cli_print_verdict(stdout, &m, &d);
-	} else if (d.errors) {
-		cli_print_diags(stderr, &d);
-	}
-	rc = EXIT_OK;
-	if (d.errors) {
-		cli_error("%s: %zu validation error%s", path, d.errors, d.errors == 1 ? "" : "s");
-		rc = EXIT_DATAERR;
-	}
+	rc = cli_report_model(path, &m, &d, NULL);
 out:
 	cs_diags_free(&d);
 	cs_model_free(&m);

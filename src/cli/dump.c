@@ -97,30 +97,11 @@ static int dump_main(int argc, char *argv[])
 		rc = cli_fail(err, NULL);
 		goto out;
 	}
-	if (cli.json) {
-		json_t *j = cli_model_json(&m, &d, cli.show_secrets);
-
-		if (j)
-			json_object_set_new(j, "card", cli_card_json(&card));
-		cli_print_json(j);
-	} else if (cli.verbosity >= 0) {
+	if (!cli.json && cli.verbosity >= 0) {
 		cli_print_card(stdout, &card);
 		fputc('\n', stdout);
-		cli_print_model(stdout, &m, cli.show_secrets);
-		if (d.n) {
-			fputc('\n', stdout);
-			cli_print_diags(stdout, &d);
-		}
-		fputc('\n', stdout);
-		cli_print_verdict(stdout, &m, &d);
-	} else if (d.errors) {
-		cli_print_diags(stderr, &d);
 	}
-	rc = EXIT_OK;
-	if (d.errors) {
-		cli_error("%s: %zu validation error%s", name, d.errors, d.errors == 1 ? "" : "s");
-		rc = EXIT_DATAERR;
-	}
+	rc = cli_report_model(name, &m, &d, cli.json ? cli_card_json(&card) : NULL);
 out:
 	cs_diags_free(&d);
 	cs_model_free(&m);

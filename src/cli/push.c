@@ -51,28 +51,11 @@ static int push_main(int argc, char *argv[])
 		cli_usage_error("no arguments expected");
 	if (!client)
 		cli_usage_error("which client? --client coap://HOST:PORT");
-	if (src.file && src.from_card)
-		cli_usage_error("--file or --reader, not both");
 
 	cs_model_init(&m);
-	rc = cli_source_load(&src, &m);
-	if (rc)
-		return rc;
-	l.cfg.timeout_ms = l.timeout_s * 1000u;
-	l.cfg.event = on_event;
-	l.cfg.event_arg = &st;
-	rc = cli_listen_start(&l, &srv);
+	rc = cli_serve_start(&src, &l, on_event, &st, &m, &srv);
 	if (rc)
 		goto out;
-	if (cs_bsserver_set_data(srv, &m)) {
-		rc = cli_fail(CS_ERR_NOMEM, NULL);
-		goto out;
-	}
-	if (cli_loop_init() < 0) {
-		cli_error("cannot set up signal handling");
-		rc = EXIT_SOFTWARE;
-		goto out;
-	}
 	cs_errinfo_clear(&ei);
 	err = cs_bsserver_push(srv, client, l.cfg.endpoint, &ei);
 	if (err) {

@@ -183,37 +183,21 @@ static int recover_main(int argc, char *argv[])
 		cli_usage_error("no arguments expected (quote the restart command)");
 	if (!restart || !*restart)
 		cli_usage_error("how is the client restarted? --restart-client CMD");
-	if (src.file && src.from_card)
-		cli_usage_error("--file or --reader, not both");
 	total_s = l.timeout_s ? l.timeout_s : RECOVER_DEFAULT_TIMEOUT_S;
 
 	cs_model_init(&m);
-	rc = cli_source_load(&src, &m);
-	if (rc)
-		return rc;
 	/* a session never outlives the whole wait */
 	l.cfg.timeout_ms = (total_s < CS_BSSERVER_DEFAULT_TIMEOUT_MS / 1000
 				    ? total_s
 				    : CS_BSSERVER_DEFAULT_TIMEOUT_MS / 1000) *
 			   1000u;
-	l.cfg.event = on_event;
-	l.cfg.event_arg = &st;
-	rc = cli_listen_start(&l, &srv);
+	rc = cli_serve_start(&src, &l, on_event, &st, &m, &srv);
 	if (rc)
 		goto out;
-	if (cs_bsserver_set_data(srv, &m)) {
-		rc = cli_fail(CS_ERR_NOMEM, NULL);
-		goto out;
-	}
 	cs_bsserver_uri(srv, false, uri, sizeof(uri));
 	cmd = expand(restart, uri, l.cfg.endpoint);
 	if (!cmd) {
 		rc = cli_fail(CS_ERR_NOMEM, NULL);
-		goto out;
-	}
-	if (cli_loop_init() < 0) {
-		cli_error("cannot set up signal handling");
-		rc = EXIT_SOFTWARE;
 		goto out;
 	}
 	cli_info("serving the bootstrap data on %s; restarting the client: %s", uri, cmd);

@@ -272,6 +272,32 @@ void cli_print_report(enum cs_bsserver_event ev, const struct cs_bsserver_report
 static int sig_fd = -1;
 static pid_t child_pid = -1;
 
+int cli_serve_start(const struct cli_source *src, struct cli_listen *l, cs_bsserver_event_fn event,
+		    void *arg, struct cs_model *m, struct cs_bsserver **srv)
+{
+	int rc;
+
+	if (src->file && src->from_card)
+		cli_usage_error("--file or --reader, not both");
+	rc = cli_source_load(src, m);
+	if (rc)
+		return rc;
+	if (!l->cfg.timeout_ms)
+		l->cfg.timeout_ms = l->timeout_s * 1000u;
+	l->cfg.event = event;
+	l->cfg.event_arg = arg;
+	rc = cli_listen_start(l, srv);
+	if (rc)
+		return rc;
+	if (cs_bsserver_set_data(*srv, m))
+		return cli_fail(CS_ERR_NOMEM, NULL);
+	if (cli_loop_init() < 0) {
+		cli_error("cannot set up signal handling");
+		return EXIT_SOFTWARE;
+	}
+	return 0;
+}
+
 int cli_loop_init(void)
 {
 	sigset_t set;

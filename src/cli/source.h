@@ -103,6 +103,16 @@ int cli_source_load(const struct cli_source *src, struct cs_model *m);
  */
 int cli_listen_start(struct cli_listen *l, struct cs_bsserver **srv);
 
+/*
+ * What serve, push and recover share: loads and validates the data of src
+ * into m (initialised, empty), starts the server of l with the event
+ * callback (l->cfg.timeout_ms from --timeout unless already set), gives it
+ * the data and sets up the signal loop. Returns 0, or an exit code after
+ * printing what went wrong; the caller frees *srv and m either way.
+ */
+int cli_serve_start(const struct cli_source *src, struct cli_listen *l, cs_bsserver_event_fn event,
+		    void *arg, struct cs_model *m, struct cs_bsserver **srv);
+
 /* The exit code for a session's result (70 rejected/inconsistent, 75 timeout, ...). */
 int cli_session_exit(int result);
 

@@ -404,3 +404,31 @@ void cli_print_json(json_t *j)
 	}
 	json_decref(j);
 }
+
+int cli_report_model(const char *name, const struct cs_model *m, const struct cs_diags *d,
+		     json_t *card)
+{
+	if (cli.json) {
+		json_t *j = cli_model_json(m, d, cli.show_secrets);
+
+		if (j && card)
+			json_object_set_new(j, "card", card);
+		else
+			json_decref(card);
+		cli_print_json(j);
+	} else if (cli.verbosity >= 0) {
+		cli_print_model(stdout, m, cli.show_secrets);
+		if (d->n) {
+			fputc('\n', stdout);
+			cli_print_diags(stdout, d);
+		}
+		fputc('\n', stdout);
+		cli_print_verdict(stdout, m, d);
+	} else if (d->errors) {
+		cli_print_diags(stderr, d);
+	}
+	if (!d->errors)
+		return EXIT_OK;
+	cli_error("%s: %zu validation error%s", name, d->errors, d->errors == 1 ? "" : "s");
+	return EXIT_DATAERR;
+}
