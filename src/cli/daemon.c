@@ -213,30 +213,6 @@ static void on_bs_event(void *arg, enum cs_bsserver_event ev, const struct cs_bs
 	}
 }
 
-/* The first line of the PSK key file: hex digits, else raw bytes (as `serve` reads it). */
-static int read_psk(const char *path, struct cs_buf *key)
-{
-	struct cs_buf line = {0};
-	struct cs_errinfo ei;
-	int err;
-
-	cs_errinfo_clear(&ei);
-	err = cli_read_secret_file(path, &line, &ei);
-	if (!err && line.len && cs_hex_looks_like((const char *)line.data, line.len) &&
-	    line.len % 2 == 0)
-		err = cs_hex_decode((const char *)line.data, line.len, key, &ei);
-	else if (!err)
-		err = cs_buf_append(key, line.data, line.len);
-	cs_buf_free(&line);
-	if (!err && !key->len)
-		err = cs_error(&ei, CS_ERR_PERM, -1, "%s holds no key", path);
-	if (err)
-		daemon_log(LOG_ERR, "PSK key file %s: %s", path,
-			   err == CS_ERR_MALFORMED ? "not a hex key"
-						   : (ei.msg[0] ? ei.msg : cs_strerror(err)));
-	return err;
-}
-
 static int server_start(struct daemon *d)
 {
 	const struct daemon_config *c = &d->cfg;
@@ -250,9 +226,13 @@ static int server_start(struct daemon *d)
 	sc.listen_any = c->listen_any;
 	sc.dtls_listen = c->dtls_listen;
 	if (c->dtls_listen) {
-		err = read_psk(c->psk_key_file, &key);
-		if (err)
+		cs_errinfo_clear(&ei);
+		err = cli_read_psk_file(c->psk_key_file, &key, &ei);
+		if (err) {
+			daemon_log(LOG_ERR, "PSK key file %s: %s", c->psk_key_file,
+				   ei.msg[0] ? ei.msg : cs_strerror(err));
 			return err;
+		}
 		sc.psk_identity = (const uint8_t *)c->psk_identity;
 		sc.psk_identity_len = strlen(c->psk_identity);
 		sc.psk_key = key.data;

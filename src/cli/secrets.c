@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "cardstrap/encoding.h"
 #include "secrets.h"
 
 static int check_mode(const struct stat *st, const char *path, struct cs_errinfo *ei)
@@ -21,6 +24,45 @@ static int check_mode(const struct stat *st, const char *path, struct cs_errinfo
 				"chmod 600 %s",
 				path, (unsigned)(st->st_mode & 07777), path);
 	return 0;
+}
+
+/*
+ * A line of hex digits with the separators cs_hex_decode skips is meant as
+ * hex, even when it does not decode: a digit too few is an error, not a
+ * raw key.
+ */
+static bool hex_text(const char *s, size_t n)
+{
+	size_t digits = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (isxdigit((unsigned char)s[i]))
+			digits++;
+		else if (!s[i] || !strchr(" \t:-xX", s[i]))
+			return false;
+	}
+	return digits > 0;
+}
+
+int cli_read_psk_file(const char *path, struct cs_buf *key, struct cs_errinfo *ei)
+{
+	struct cs_buf line = {0};
+	int err;
+
+	err = cli_read_secret_file(path, &line, ei);
+	if (!err && line.len && hex_text((const char *)line.data, line.len))
+		err = cs_hex_decode((const char *)line.data, line.len, key, ei);
+	else if (!err)
+		err = cs_buf_append(key, line.data, line.len);
+	cs_buf_free(&line);
+	if (!err && !key->len)
+		err = cs_error(ei, CS_ERR_PERM, -1, "%s holds no key", path);
+	/* the decoder's message would quote a digit of the key */
+	if (err == CS_ERR_MALFORMED)
+		cs_error(ei, CS_ERR_MALFORMED, -1, "not a valid hex key (an odd number of digits?)");
+	if (err)
+		cs_buf_free(key);
+	return err;
 }
 
 int cli_check_secret_file(const char *path, struct cs_errinfo *ei)

@@ -23,6 +23,14 @@
  */
 int cli_read_secret_file(const char *path, struct cs_buf *out, struct cs_errinfo *ei);
 
+/*
+ * Reads a PSK key file (cli_read_secret_file's rules): the first line in hex
+ * digits (spaces, colons and dashes between them allowed), else its raw
+ * bytes. An empty key is CS_ERR_PERM; hex digits that do not make whole
+ * bytes are CS_ERR_MALFORMED. The message in ei never quotes the file.
+ */
+int cli_read_psk_file(const char *path, struct cs_buf *key, struct cs_errinfo *ei);
+
 /* Only the permission check of cli_read_secret_file, to fail before touching the card. */
 int cli_check_secret_file(const char *path, struct cs_errinfo *ei);
 

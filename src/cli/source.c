@@ -151,33 +151,6 @@ out:
 	return rc;
 }
 
-/* The first line of the key file: hex digits, else raw bytes (as the test peers read it). */
-static int read_psk(const char *path, struct cs_buf *key)
-{
-	struct cs_buf line = {0};
-	struct cs_errinfo ei;
-	int err;
-
-	cs_errinfo_clear(&ei);
-	err = cli_read_secret_file(path, &line, &ei);
-	if (!err && line.len && cs_hex_looks_like((const char *)line.data, line.len) &&
-	    line.len % 2 == 0)
-		err = cs_hex_decode((const char *)line.data, line.len, key, &ei);
-	else if (!err)
-		err = cs_buf_append(key, line.data, line.len);
-	cs_buf_free(&line);
-	if (!err && !key->len)
-		err = cs_error(&ei, CS_ERR_PERM, -1, "%s holds no key", path);
-	if (err) {
-		/* never echo the file's content: the message names the file only */
-		cli_error("PSK key file %s: %s", path,
-			  err == CS_ERR_MALFORMED ? "not a hex key"
-						  : (ei.msg[0] ? ei.msg : cs_strerror(err)));
-		return err == CS_ERR_MALFORMED ? EXIT_DATAERR : cli_exit_code(err);
-	}
-	return 0;
-}
-
 int cli_listen_start(struct cli_listen *l, struct cs_bsserver **srv)
 {
 	struct cs_buf key = {0};
@@ -190,9 +163,13 @@ int cli_listen_start(struct cli_listen *l, struct cs_bsserver **srv)
 			cli_usage_error("DTLS needs --psk-identity and --psk-key-file");
 		if (!l->cfg.dtls_listen)
 			l->cfg.dtls_listen = "";
-		rc = read_psk(l->psk_key_file, &key);
-		if (rc)
+		err = cli_read_psk_file(l->psk_key_file, &key, &ei);
+		if (err) {
+			cli_error("PSK key file %s: %s", l->psk_key_file,
+				  ei.msg[0] ? ei.msg : cs_strerror(err));
+			rc = err == CS_ERR_MALFORMED ? EXIT_DATAERR : cli_exit_code(err);
 			goto out;
+		}
 		l->cfg.psk_identity = (const uint8_t *)l->psk_identity;
 		l->cfg.psk_identity_len = strlen(l->psk_identity);
 		l->cfg.psk_key = key.data;

@@ -27,6 +27,18 @@ run timeout 10 "$CARDSTRAP" serve --file "$TMP/card.ef" --dtls-listen "127.0.0.1
 	--psk-identity e2e-bs-id
 expect_rc 64 "identity without key file"
 
+note "an empty key file: 77; a line of hex digits that does not decode: 65, no digit quoted"
+(umask 077 && : >"$TMP/empty.key" && printf '5e c2 e7 a\n' >"$TMP/odd.key")
+run timeout 10 "$CARDSTRAP" serve --file "$TMP/card.ef" --listen "127.0.0.1:$bport" \
+	--dtls-listen "127.0.0.1:$dport" --psk-identity e2e-bs-id --psk-key-file "$TMP/empty.key"
+expect_rc 77 "empty key file"
+expect_in err "PSK key file $TMP/empty.key: $TMP/empty.key holds no key"
+run timeout 10 "$CARDSTRAP" serve --file "$TMP/card.ef" --listen "127.0.0.1:$bport" \
+	--dtls-listen "127.0.0.1:$dport" --psk-identity e2e-bs-id --psk-key-file "$TMP/odd.key"
+expect_rc 65 "odd number of hex digits"
+expect_in err "cardstrap serve: PSK key file $TMP/odd.key: not a valid hex key (an odd number of digits?)"
+expect_not_in "$out$err" "5e c2"
+
 note "the right identity and key: bootstrap over DTLS"
 start_serve serve --file "$TMP/card.ef" --listen "127.0.0.1:$bport" \
 	--dtls-listen "127.0.0.1:$dport" --psk-identity e2e-bs-id --psk-key-file "$TMP/psk.key" --json -v
