@@ -256,6 +256,19 @@ int cli_serve_start(const struct cli_source *src, struct cli_listen *l, cs_bsser
 
 	if (src->file && src->from_card)
 		cli_usage_error("--file or --reader, not both");
+	/* an unusable key file fails before the card is read */
+	if (l->psk_key_file) {
+		struct cs_errinfo ei;
+		int err;
+
+		cs_errinfo_clear(&ei);
+		err = cli_check_secret_file(l->psk_key_file, &ei);
+		if (err) {
+			cli_error("PSK key file %s: %s", l->psk_key_file,
+				  ei.msg[0] ? ei.msg : cs_strerror(err));
+			return cli_exit_code(err);
+		}
+	}
 	rc = cli_source_load(src, m);
 	if (rc)
 		return rc;

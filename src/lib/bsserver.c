@@ -740,6 +740,12 @@ static int event_handler(coap_session_t *cs, const coap_event_t ev)
 		session_end(s, CS_ERR_NETWORK, "%s %s: the block-wise transfer failed",
 			    s->cur >= 0 ? s->ops[s->cur].method : "?",
 			    s->cur >= 0 ? s->ops[s->cur].path : "?");
+	else if ((ev == COAP_EVENT_DTLS_CLOSED || ev == COAP_EVENT_DTLS_ERROR) && s->rep.push &&
+		 !s->answered)
+		/* a push opens the DTLS session itself: nothing came back yet */
+		session_end(s, CS_ERR_NETWORK,
+			    "the DTLS handshake failed: the client refused this PSK identity or "
+			    "key, or does not speak DTLS there");
 	else if (ev == COAP_EVENT_DTLS_CLOSED || ev == COAP_EVENT_DTLS_ERROR)
 		session_end(s, CS_ERR_NETWORK, "the DTLS session closed");
 	else if (ev == COAP_EVENT_SERVER_SESSION_DEL)

@@ -115,6 +115,9 @@ struct client {
 	   session overwrote the Bootstrap-Server account (handover). */
 	coap_address_t push_peer;
 	bool push_session;
+	/* --listen speaks DTLS when the Bootstrap-Server account is coaps:// */
+	coap_proto_t listen_proto;
+	coap_bin_const_t push_key;
 	enum phase phase;
 	uint64_t start_ms, hold_until_ms, bs_deadline_ms, bs_retry_ms;
 	unsigned long bs_attempts;
@@ -1498,6 +1501,12 @@ static bool from_bootstrap_server(struct client *c, coap_session_t *session, con
 			 from);
 		return false;
 	}
+	if (coap_session_get_proto(session) != proto) {
+		peer_log("%s from %s: the Bootstrap-Server account is %s, this came %s (4.01)",
+			 what, from, store_str(bs, 0),
+			 proto == COAP_PROTO_DTLS ? "without DTLS" : "over DTLS");
+		return false;
+	}
 	if (c->phase == PH_BOOTSTRAP && c->in_session)
 		return true;
 	if (!c->o.accept_push) {
@@ -1756,6 +1765,57 @@ static void deregister_all(struct client *c)
 	}
 }
 
+/*
+ * The DTLS server side of --listen: a handshake opens a session only with the
+ * identity of the Bootstrap-Server account held now, and that account's key.
+ */
+static const coap_bin_const_t *push_psk_check(coap_bin_const_t *identity,
+					      coap_session_t *session, void *arg)
+{
+	struct client *c = arg;
+	const struct cs_instance *bs = store_bootstrap_account(&c->store);
+	const struct cs_resource *id = bs ? cs_instance_find_resource(bs, 3) : NULL;
+	const struct cs_resource *key = bs ? cs_instance_find_resource(bs, 5) : NULL;
+	char from[64];
+
+	peer_addr_str(coap_session_get_addr_remote(session), from, sizeof(from));
+	if (!id || id->multiple || !key || key->multiple || !key->v.len ||
+	    id->v.len != identity->length || memcmp(id->v.data, identity->s, identity->length)) {
+		peer_log("DTLS handshake from %s: not the Bootstrap-Server account's identity",
+			 from);
+		return NULL;
+	}
+	c->push_key.s = key->v.data;
+	c->push_key.length = key->v.len;
+	return &c->push_key;
+}
+
+static int listen_start(struct client *c)
+{
+	const struct cs_instance *bs = store_bootstrap_account(&c->store);
+	coap_address_t a;
+	coap_dtls_spsk_t spsk;
+
+	c->listen_proto = COAP_PROTO_UDP;
+	if (bs && store_str(bs, 0))
+		peer_uri_resolve(store_str(bs, 0), &a, &c->listen_proto, NULL);
+	if (c->listen_proto == COAP_PROTO_DTLS) {
+		memset(&spsk, 0, sizeof(spsk));
+		spsk.version = COAP_DTLS_SPSK_SETUP_VERSION;
+		spsk.validate_id_call_back = push_psk_check;
+		spsk.id_call_back_arg = c;
+		if (!coap_context_set_psk2(c->ctx, &spsk)) {
+			peer_log("cannot set up DTLS-PSK on %s", c->o.listen);
+			return 1;
+		}
+	}
+	if (!coap_new_endpoint(c->ctx, &c->listen_addr, c->listen_proto)) {
+		peer_log("cannot listen on %s", c->o.listen);
+		return 1;
+	}
+	return 0;
+}
+
 static int run(struct client *c)
 {
 	coap_resource_t *r;
@@ -1774,10 +1834,8 @@ static int run(struct client *c)
 	coap_register_request_handler(r, COAP_REQUEST_POST, on_request);
 	coap_register_request_handler(r, COAP_REQUEST_DELETE, on_request);
 	coap_add_resource(c->ctx, r);
-	if (c->o.listen && !coap_new_endpoint(c->ctx, &c->listen_addr, COAP_PROTO_UDP)) {
-		peer_log("cannot listen on %s", c->o.listen);
+	if (c->o.listen && listen_start(c))
 		return 1;
-	}
 	c->start_ms = peer_now_ms();
 	c->exit_code = 0;
 	start_registrations(c);
@@ -1815,7 +1873,8 @@ static void usage(FILE *f)
 		"  --server URI --ssid N [--lifetime S] [--binding B]\n"
 		"                           [--server-psk-identity ID --server-psk-key-file F]\n"
 		"                           factory server account (repeatable)\n"
-		"  --listen ADDR:PORT       local address and port (default: ephemeral)\n"
+		"  --listen ADDR:PORT       local address and port (default: ephemeral);\n"
+		"                           DTLS-PSK when the BS account is coaps://\n"
 		"  --accept-push            take bootstrap commands from the BS account's address\n"
 		"                           on --listen without a Bootstrap-Request\n"
 		"  --pct N                  send pct=N in the Bootstrap-Request\n"
