@@ -1215,10 +1215,10 @@ static struct scp_transport *scp_of(const struct cs_transport *t)
 }
 
 /*
- * Redaction the inner (wire) trace needs. cs_transport_transmit does not
- * hand the caller's redact flags to ops->transmit, so commands known to
- * carry secrets are masked by their INS, plus whatever is still in
- * redact_next.
+ * Redaction the inner (wire) trace needs: what the caller asked for in
+ * redact_next (the content of the bootstrap EF, a PIN), and the data of
+ * commands that always carry secrets, whoever sends them. Other files (EF
+ * ICCID, EF.DIR, ODF, DODF) show as they do without a secure channel.
  */
 static unsigned redact_floor(const struct cs_transport *t, const uint8_t *c)
 {
@@ -1229,9 +1229,6 @@ static unsigned redact_floor(const struct cs_transport *t, const uint8_t *c)
 
 	if (memchr(secret_cmd, c[1], sizeof(secret_cmd)))
 		r |= CS_REDACT_CMD_DATA;
-	/* READ BINARY B0/B1, READ RECORD B2/B3: file content */
-	if ((c[1] & 0xFC) == 0xB0)
-		r |= CS_REDACT_RSP_DATA;
 	return r;
 }
 

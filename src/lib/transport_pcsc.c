@@ -60,7 +60,9 @@ static int map_err(LONG rv, const char *reader, const char *during, struct cs_er
 
 	switch (rv) {
 	case SCARD_E_NO_SERVICE:
-		return cs_error(ei, CS_ERR_NO_SERVICE, -1, "pcscd is not running (cannot reach %s)",
+		return cs_error(ei, CS_ERR_NO_SERVICE, -1,
+				"pcscd is not running (cannot reach %s); start it: "
+				"systemctl start pcscd.socket",
 				socket_path());
 	case SCARD_E_SERVICE_STOPPED:
 		return cs_error(ei, CS_ERR_NO_SERVICE, -1, "pcscd stopped%s%s",

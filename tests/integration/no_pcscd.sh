@@ -5,7 +5,7 @@
 if pids=$(pgrep -x pcscd); then
 	skip "a pcscd is running (pid $(echo $pids)); run under 'flock /tmp/cs-team/pcscd.lock'"
 fi
-msg="pcscd is not running (cannot reach /run/pcscd/pcscd.comm)"
+msg="pcscd is not running (cannot reach /run/pcscd/pcscd.comm); start it: systemctl start pcscd.socket"
 
 run "$CARDSTRAP" readers
 expect_rc 69 "readers"

@@ -72,15 +72,19 @@ expect_match "$cmds" "^05 70 80 01 08 "
 expect_eq "$(printf '%s\n' "$cmds" | grep -c '^01 ')" 1 "plain commands on channel 1"
 expect_not_in err "$NORDIC_PLAIN"
 expect_not_in err "7F FF 64 32"
+# files outside the channel show as without SCP03 (EF ICCID, EF.DIR); only the EF's data is masked
+expect_in err "< 98 99 09 00 00 00 00 00 00 51 90 00"
+expect_in err "< 61 1B 4F 0C A0 00 00 00 63 50 4B 43 53 2D 31 35"
 # the keys appear nowhere
 for k in "40 41 42 43" 404142434445 "50 51 52 53" 505152535455 "60 61 62 63" 606162636465; do
 	expect_not_in out "$k"
 	expect_not_in err "$k"
 done
 
-note "-v: the plain APDUs too, file contents masked unless --show-secrets"
+note "-v: the plain APDUs too, the bootstrap EF's content masked unless --show-secrets"
 run "$CARDSTRAP" dump --scp03-keys "$KEYS" --trace -v
 expect_rc 0 "dump -v"
+expect_in err "[scp03] < A1 25 30 11 0C 0F 4C 77 4D 32 4D" # the DODF, as a plain trace shows it
 expect_in err "[scp03] > 01 B0 00 00 3C"
 expect_in err "[scp03] < <60 bytes redacted> 90 00"
 expect_not_in err "$NORDIC_PLAIN"
