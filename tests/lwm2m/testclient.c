@@ -1717,14 +1717,23 @@ static void tick(struct client *c, uint64_t now)
 			send_bootstrap_request(c);
 		break;
 	case PH_BOOTSTRAP:
-		if (now >= c->bs_deadline_ms) {
-			peer_log(
-				"bootstrap failed: no Bootstrap-Finish within %lu s after the last "
-				"command; configuration unchanged",
-				c->o.bs_timeout_s);
-			abort_session(c);
-			finish_exit(c, EXIT_BS_FAILED);
+		if (now < c->bs_deadline_ms)
+			break;
+		abort_session(c);
+		/* a stalled client-initiated session is retried, as after a failed request */
+		if (!c->push_session && c->bs_attempts && c->bs_attempts <= c->o.bs_retries) {
+			peer_log("bootstrap stalled: no command within %lu s; configuration "
+				 "unchanged; retry %lu of %lu in %d ms",
+				 c->o.bs_timeout_s, c->bs_attempts, c->o.bs_retries,
+				 BS_RETRY_DELAY_MS);
+			c->phase = PH_BS_REQUEST;
+			c->bs_retry_ms = now + BS_RETRY_DELAY_MS;
+			break;
 		}
+		peer_log("bootstrap failed: no Bootstrap-Finish within %lu s after the last "
+			 "command; configuration unchanged",
+			 c->o.bs_timeout_s);
+		finish_exit(c, EXIT_BS_FAILED);
 		break;
 	case PH_RUNNING:
 		for (size_t k = 0; k < c->nservers; k++) {
@@ -1885,7 +1894,8 @@ static void usage(FILE *f)
 		"  --exit-after-register    exit 0 once every server registered\n"
 		"  --timeout S              give up (exit 3) when not registered after S s\n"
 		"  --bs-timeout S           wait at most S s for the next bootstrap command (247)\n"
-		"  --bs-retries N           Bootstrap-Request retries after a failure (2)\n"
+		"  --bs-retries N           Bootstrap-Request retries after a failure or a\n"
+		"                           session that stalled for --bs-timeout (2)\n"
 		"  --max-retransmit N --ack-timeout S   CoAP transmission parameters\n"
 		"  -v                       more logging\n");
 }
