@@ -27,6 +27,31 @@ vpcd_reader() {
 	echo "Virtual PCD 00 0${1:-0}"
 }
 
+# _launch_pcscd NAME WHEN: starts pcscd on $TMP/reader.conf.d (log appended to
+# $TMP/pcscd.log), sets PCSCD_PID, waits until its socket is up and it lists both
+# vpcd readers; NAME and WHEN word the failures.
+_launch_pcscd() {
+	local name=$1 when=$2 i
+	pcscd --foreground -c "$TMP/reader.conf.d" ${PCSCD_ARGS:-} >>"$TMP/pcscd.log" 2>&1 &
+	PCSCD_PID=$!
+	track "$PCSCD_PID"
+	# ready when the pid file names our pcscd and its socket exists
+	for i in $(seq 200); do
+		kill -0 "$PCSCD_PID" 2>/dev/null ||
+			fail "pcscd exited $when: $(tail -n 5 "$TMP/pcscd.log")"
+		if [ -S "$PCSCD_RUN/pcscd.comm" ] &&
+			[ "$(tr -d '\0\n' <"$PCSCD_RUN/pcscd.pid" 2>/dev/null)" = "$PCSCD_PID" ]; then
+			break
+		fi
+		sleep 0.05
+	done
+	[ -S "$PCSCD_RUN/pcscd.comm" ] || fail "$name did not create $PCSCD_RUN/pcscd.comm"
+	for i in 0 1; do
+		"$PCSC_WAIT" -t "$PCSC_TIMEOUT" "$(vpcd_reader $i)" listed >/dev/null ||
+			fail "$name did not list the vpcd reader of slot $i; log: $(tail -n 5 "$TMP/pcscd.log")"
+	done
+}
+
 start_pcscd() {
 	local port="" i pids
 	command -v pcscd >/dev/null || skip "pcscd is not installed"
@@ -50,24 +75,7 @@ start_pcscd() {
 		LIBPATH      $VPCD_DRIVER
 		CHANNELID    $port
 	EOF
-	pcscd --foreground -c "$TMP/reader.conf.d" ${PCSCD_ARGS:-} >"$TMP/pcscd.log" 2>&1 &
-	PCSCD_PID=$!
-	track "$PCSCD_PID"
-	# ready when the pid file names our pcscd and its socket exists
-	for i in $(seq 200); do
-		kill -0 "$PCSCD_PID" 2>/dev/null ||
-			fail "pcscd exited at start-up: $(tail -n 5 "$TMP/pcscd.log")"
-		if [ -S "$PCSCD_RUN/pcscd.comm" ] &&
-			[ "$(tr -d '\0\n' <"$PCSCD_RUN/pcscd.pid" 2>/dev/null)" = "$PCSCD_PID" ]; then
-			break
-		fi
-		sleep 0.05
-	done
-	[ -S "$PCSCD_RUN/pcscd.comm" ] || fail "pcscd did not create $PCSCD_RUN/pcscd.comm"
-	for i in 0 1; do
-		"$PCSC_WAIT" -t "$PCSC_TIMEOUT" "$(vpcd_reader $i)" listed >/dev/null ||
-			fail "pcscd did not list the vpcd reader of slot $i; log: $(tail -n 5 "$TMP/pcscd.log")"
-	done
+	_launch_pcscd "pcscd" "at start-up"
 	export VPCD_PORT=$port PCSCD_PID
 	note "pcscd $PCSCD_PID with vpcd on ports $port/$((port + 1))"
 }
@@ -124,23 +132,7 @@ restart_pcscd() {
 	for i in $(seq 100); do kill -0 "$PCSCD_PID" 2>/dev/null || break; sleep 0.05; done
 	kill -0 "$PCSCD_PID" 2>/dev/null && fail "pcscd $PCSCD_PID did not stop on SIG$sig"
 	wait "$PCSCD_PID" 2>/dev/null
-	pcscd --foreground -c "$TMP/reader.conf.d" ${PCSCD_ARGS:-} >>"$TMP/pcscd.log" 2>&1 &
-	PCSCD_PID=$!
-	track "$PCSCD_PID"
-	for i in $(seq 200); do
-		kill -0 "$PCSCD_PID" 2>/dev/null ||
-			fail "pcscd exited at restart: $(tail -n 5 "$TMP/pcscd.log")"
-		if [ -S "$PCSCD_RUN/pcscd.comm" ] &&
-			[ "$(tr -d '\0\n' <"$PCSCD_RUN/pcscd.pid" 2>/dev/null)" = "$PCSCD_PID" ]; then
-			break
-		fi
-		sleep 0.05
-	done
-	[ -S "$PCSCD_RUN/pcscd.comm" ] || fail "restarted pcscd did not create $PCSCD_RUN/pcscd.comm"
-	for i in 0 1; do
-		"$PCSC_WAIT" -t "$PCSC_TIMEOUT" "$(vpcd_reader $i)" listed >/dev/null ||
-			fail "restarted pcscd did not list the vpcd reader of slot $i"
-	done
+	_launch_pcscd "restarted pcscd" "at restart"
 	export PCSCD_PID
 	note "pcscd restarted after SIG$sig: pid $PCSCD_PID, vpcd on ports $VPCD_PORT/$((VPCD_PORT + 1))"
 }

@@ -133,6 +133,12 @@ int cli_report_model(const char *name, const struct cs_model *m, const struct cs
 /* Prints j (compact on pipes, indented on terminals) and a newline to stdout; steals j. */
 void cli_print_json(struct json_t *j);
 
+/*
+ * A restart command with {uri} and {endpoint} replaced ({endpoint} stays as
+ * it is when endpoint is NULL); NULL when out of memory. Free it.
+ */
+char *cli_expand_command(const char *cmd, const char *uri, const char *endpoint);
+
 /* Subcommands, one file each. */
 extern const struct cli_cmd decode_cmd;
 extern const struct cli_cmd encode_cmd;

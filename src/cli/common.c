@@ -301,3 +301,32 @@ out:
 	free(dircopy);
 	return err;
 }
+
+char *cli_expand_command(const char *cmd, const char *uri, const char *endpoint)
+{
+	struct cs_buf b = {0};
+	size_t len;
+
+	while (*cmd) {
+		int err;
+
+		if (!strncmp(cmd, "{uri}", 5)) {
+			err = cs_buf_append(&b, uri, strlen(uri));
+			cmd += 5;
+		} else if (!strncmp(cmd, "{endpoint}", 10) && endpoint) {
+			err = cs_buf_append(&b, endpoint, strlen(endpoint));
+			cmd += 10;
+		} else {
+			err = cs_buf_push(&b, (uint8_t)*cmd++);
+		}
+		if (err) {
+			cs_buf_free(&b);
+			return NULL;
+		}
+	}
+	if (cs_buf_push(&b, 0)) {
+		cs_buf_free(&b);
+		return NULL;
+	}
+	return (char *)cs_buf_steal(&b, &len);
+}

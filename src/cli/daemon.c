@@ -270,36 +270,6 @@ static int server_start(struct daemon *d)
 
 /* ---- restart_client ---- */
 
-/* cmd with {uri} and {endpoint} replaced; NULL when out of memory. */
-static char *expand(const char *cmd, const char *uri, const char *endpoint)
-{
-	struct cs_buf b = {0};
-	size_t len;
-
-	while (*cmd) {
-		int err;
-
-		if (!strncmp(cmd, "{uri}", 5)) {
-			err = cs_buf_append(&b, uri, strlen(uri));
-			cmd += 5;
-		} else if (!strncmp(cmd, "{endpoint}", 10) && endpoint) {
-			err = cs_buf_append(&b, endpoint, strlen(endpoint));
-			cmd += 10;
-		} else {
-			err = cs_buf_push(&b, (uint8_t)*cmd++);
-		}
-		if (err) {
-			cs_buf_free(&b);
-			return NULL;
-		}
-	}
-	if (cs_buf_push(&b, 0)) {
-		cs_buf_free(&b);
-		return NULL;
-	}
-	return (char *)cs_buf_steal(&b, &len);
-}
-
 static void run_restart(struct daemon *d)
 {
 	char uri[80], *cmd;
@@ -315,7 +285,7 @@ static void run_restart(struct daemon *d)
 		return;
 	}
 	cs_bsserver_uri(d->srv, false, uri, sizeof(uri));
-	cmd = expand(d->cfg.restart_client, uri, d->cfg.endpoint);
+	cmd = cli_expand_command(d->cfg.restart_client, uri, d->cfg.endpoint);
 	if (!cmd) {
 		daemon_log(LOG_ERR, "out of memory: restart_client not run");
 		return;

@@ -117,41 +117,6 @@ static void on_event(void *arg, enum cs_bsserver_event ev, const struct cs_bsser
 	cli_print_report(ev, r);
 }
 
-/* CMD with {uri} and {endpoint} replaced. */
-static char *expand(const char *cmd, const char *uri, const char *endpoint)
-{
-	struct cs_buf b = {0};
-	size_t len;
-	uint8_t *p;
-
-	while (*cmd) {
-		int err;
-
-		if (!strncmp(cmd, "{uri}", 5)) {
-			err = cs_buf_append(&b, uri, strlen(uri));
-			cmd += 5;
-		} else if (!strncmp(cmd, "{endpoint}", 10)) {
-			if (!endpoint)
-				cli_usage_error(
-					"--restart-client uses {endpoint}: give --endpoint NAME");
-			err = cs_buf_append(&b, endpoint, strlen(endpoint));
-			cmd += 10;
-		} else {
-			err = cs_buf_push(&b, (uint8_t)*cmd++);
-		}
-		if (err) {
-			cs_buf_free(&b);
-			return NULL;
-		}
-	}
-	if (cs_buf_push(&b, 0)) {
-		cs_buf_free(&b);
-		return NULL;
-	}
-	p = cs_buf_steal(&b, &len);
-	return (char *)p;
-}
-
 static int recover_main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
@@ -183,6 +148,8 @@ static int recover_main(int argc, char *argv[])
 		cli_usage_error("no arguments expected (quote the restart command)");
 	if (!restart || !*restart)
 		cli_usage_error("how is the client restarted? --restart-client CMD");
+	if (!l.cfg.endpoint && strstr(restart, "{endpoint}"))
+		cli_usage_error("--restart-client uses {endpoint}: give --endpoint NAME");
 	total_s = l.timeout_s ? l.timeout_s : RECOVER_DEFAULT_TIMEOUT_S;
 
 	cs_model_init(&m);
@@ -195,7 +162,7 @@ static int recover_main(int argc, char *argv[])
 	if (rc)
 		goto out;
 	cs_bsserver_uri(srv, false, uri, sizeof(uri));
-	cmd = expand(restart, uri, l.cfg.endpoint);
+	cmd = cli_expand_command(restart, uri, l.cfg.endpoint);
 	if (!cmd) {
 		rc = cli_fail(CS_ERR_NOMEM, NULL);
 		goto out;
